@@ -1,0 +1,49 @@
+/*
+ * A pvsensor worker: one process per shard. It drops every privilege, then
+ * reads packets (its TPACKET_V3 ring live, or the pcap file offline keeping
+ * the packets whose symmetric flow hash maps to its shard), decodes them and
+ * counts them into the open window of its own shard. Windows rotate on packet
+ * time, and on the wall clock when the link is idle (live). On SIGTERM it
+ * drains what the ring holds, seals its window and exits.
+ *
+ * Everything the worker needs is set up by the supervisor before fork()
+ * (region mapping, ring socket and mapping, pcap file descriptor, compiled
+ * filter, host networks) and inherited: the worker opens nothing with
+ * privilege, and a restarted worker resumes from the shard's resume point.
+ */
+#ifndef PV_SENSOR_WORKER_H
+#define PV_SENSOR_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/cidr.h"
+#include "sensor/privs.h"
+#include "sensor/ring.h"
+#include "shm/region.h"
+
+struct bpf_program;
+
+struct pv_worker_cfg {
+	struct pv_region *region;
+	uint32_t shard;
+	uint32_t workers;
+	uint32_t window_sec;
+	int mode;                       /* enum pv_region_mode */
+	struct pv_ring *ring;           /* live */
+	int pcap_fd;                    /* offline: this shard's own open file */
+	const struct bpf_program *bpf;  /* offline filter, NULL if none */
+	const struct pv_cidr_set *hostnets;
+	struct pv_user user;
+	uint64_t hash_seed;
+	bool wait_ack;                  /* offline: never overwrite an unacked window */
+	bool restarted;                 /* resume from the shard's resume point */
+};
+
+/* Runs the worker to completion; returns the process exit status. */
+int pv_worker_run(const struct pv_worker_cfg *cfg);
+
+/* The link type (enum pv_linktype) for a libpcap DLT, or -1. */
+int pv_linktype_from_dlt(int dlt);
+
+#endif
