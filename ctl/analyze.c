@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl/client.h"
@@ -157,8 +156,11 @@ static int spawn(struct child *c, const char *path, char *const argv[])
 		return -err;
 	}
 	if (pid == 0) {
-		/* Die with pvctl even if it is killed outright: nothing it
-		 * started should outlive it. */
+		/* Own process group, so that a last-resort SIGKILL also reaches
+		 * whatever the child forked (pvsensor's workers); and die with
+		 * pvctl even if it is killed outright: nothing it started
+		 * should outlive it. */
+		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(127);
@@ -167,11 +169,15 @@ static int spawn(struct child *c, const char *path, char *const argv[])
 			strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid); /* also here: no window where the group is unset */
 	c->pid = pid;
 	return PV_OK;
 }
 
-/* SIGTERM, TERM_GRACE_MS to exit, then SIGKILL; always reaps. */
+/* SIGTERM to each child (pvsensor's supervisor then stops its workers),
+ * TERM_GRACE_MS to exit, then SIGKILL to the child's whole process group;
+ * always reaps. The group is signalled only while its leader is not yet
+ * reaped, so its id cannot have been reused. */
 static void stop_children(struct child *const *kids, size_t n)
 {
 	uint64_t deadline = mono_ms() + TERM_GRACE_MS;
@@ -195,7 +201,7 @@ static void stop_children(struct child *const *kids, size_t n)
 			continue;
 		fprintf(stderr, "pvctl: analyze: %s (pid %d) ignored SIGTERM for %d ms; killing it\n",
 			c->name, (int)c->pid, TERM_GRACE_MS);
-		kill(c->pid, SIGKILL);
+		kill(-c->pid, SIGKILL);
 		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
 			;
 		c->reaped = true;
@@ -518,7 +524,8 @@ int pv_analyze_run(const struct pv_analyze_opts *opts, FILE *out)
 	rc = fetch(&a);
 out:
 	cleanup(&a);
-	if (!rc && interrupted())
+	/* A child that failed because of our Ctrl-C is not the story. */
+	if (interrupted())
 		rc = interrupted();
 	if (!rc)
 		rc = render(&a, out);

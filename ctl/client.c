@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <nng/nng.h>
@@ -124,6 +125,20 @@ int pv_client_url(const char *run_dir, const char *instance, char *buf, size_t l
 	return PV_OK;
 }
 
+/* nng reports a missing ipc socket file as "connection refused", the same
+ * as a stale one nobody listens on; the operator's fix differs (start the
+ * aggregator vs. find out why it died), so look at the path. */
+static int dial_err(const char *url, int rv)
+{
+	struct stat st;
+	int err = nng_to_err(rv);
+
+	if (err == -ECONNREFUSED && strncmp(url, "ipc://", 6) == 0 && lstat(url + 6, &st) < 0 &&
+	    (errno == ENOENT || errno == ENOTDIR))
+		return -ENOENT;
+	return err;
+}
+
 static int dial(struct pv_client **out, const char *url, unsigned timeout_ms, const char *hint,
 		struct pv_client_err *e)
 {
@@ -163,7 +178,7 @@ static int dial(struct pv_client **out, const char *url, unsigned timeout_ms, co
 	 * of turning into a receive timeout later. */
 	rv = nng_dial(c->sock, c->url, NULL, 0);
 	if (rv) {
-		err = nng_to_err(rv);
+		err = dial_err(url, rv);
 		if (err == -ENOENT)
 			fail(e, PV_CLIENT_FAIL_UNREACHABLE, err,
 			     "cannot reach pvaggregator at %s: %s — is pvaggregator running%s?", url,

@@ -40,13 +40,13 @@
 #define BSD_AF_INET6_FREEBSD 28 /* FreeBSD, DragonFly */
 #define BSD_AF_INET6_DARWIN 30  /* macOS */
 
-#define IPPROTO_HOPOPTS_ 0
-#define IPPROTO_ROUTING_ 43
-#define IPPROTO_FRAGMENT_ 44
-#define IPPROTO_ESP_ 50
-#define IPPROTO_AH_ 51
-#define IPPROTO_NONE_ 59
-#define IPPROTO_DSTOPTS_ 60
+/* IPv6 extension headers we walk through. ESP (50) and no-next-header (59)
+ * end the walk like a transport would. */
+#define EXT_HOPOPTS 0
+#define EXT_ROUTING 43
+#define EXT_FRAGMENT 44
+#define EXT_AH 51
+#define EXT_DSTOPTS 60
 
 /*
  * Transport layer. decl is the number of bytes the IP layer declares from
@@ -55,8 +55,7 @@
  * first fragment the UDP length covers the whole datagram, so it may exceed
  * decl.
  */
-static int decode_l4(struct pv_cursor *c, uint32_t decl, uint8_t proto, int jumbo,
-		     struct pv_pkt *p)
+static int decode_l4(struct pv_cursor *c, uint32_t decl, uint8_t proto, int jumbo, struct pv_pkt *p)
 {
 	uint32_t hlen;
 	uint16_t sport, dport, ulen;
@@ -218,7 +217,7 @@ static int decode_ipv6(struct pv_cursor *c, struct pv_pkt *p)
 	/* Payload length 0 with a hop-by-hop header is a jumbogram (RFC
 	 * 2675): the real length sits in an option; what was captured is a
 	 * good enough stand-in and saves parsing it. */
-	jumbo = plen == 0 && nh == IPPROTO_HOPOPTS_;
+	jumbo = plen == 0 && nh == EXT_HOPOPTS;
 	if (jumbo) {
 		decl = (uint32_t)pv_cur_left(c);
 	} else {
@@ -231,11 +230,11 @@ static int decode_ipv6(struct pv_cursor *c, struct pv_pkt *p)
 
 	for (int n = 0;; n++) {
 		switch (nh) {
-		case IPPROTO_HOPOPTS_:
-		case IPPROTO_ROUTING_:
-		case IPPROTO_DSTOPTS_:
-		case IPPROTO_FRAGMENT_:
-		case IPPROTO_AH_:
+		case EXT_HOPOPTS:
+		case EXT_ROUTING:
+		case EXT_DSTOPTS:
+		case EXT_FRAGMENT:
+		case EXT_AH:
 			break;
 		default:
 			/* A transport, or ESP / no-next-header, which end
@@ -251,12 +250,12 @@ static int decode_ipv6(struct pv_cursor *c, struct pv_pkt *p)
 		nnh = pv_cur_u8(c);
 		len = pv_cur_u8(c);
 		fo = 0;
-		if (nh == IPPROTO_FRAGMENT_) {
+		if (nh == EXT_FRAGMENT) {
 			hlen = 8;
 			fo = pv_cur_u16(c);
 			pv_cur_skip(c, 4); /* identification */
 		} else {
-			if (nh == IPPROTO_AH_)
+			if (nh == EXT_AH)
 				hlen = ((uint32_t)len + 2) * 4;
 			else
 				hlen = ((uint32_t)len + 1) * 8;
@@ -267,7 +266,7 @@ static int decode_ipv6(struct pv_cursor *c, struct pv_pkt *p)
 				return PV_DEC_TRUNCATED;
 		}
 		decl -= hlen;
-		if (nh == IPPROTO_FRAGMENT_) {
+		if (nh == EXT_FRAGMENT) {
 			p->flags |= PV_PKT_FRAG;
 			if (fo >> 3) {
 				p->l4proto = nnh;
@@ -386,8 +385,8 @@ static int decode_link(int linktype, struct pv_cursor *c, struct pv_pkt *p)
 		if (c->err)
 			return PV_DEC_TRUNCATED;
 		if (!is_bsd_af(af))
-			af = (af >> 24) | ((af >> 8) & 0xff00) | ((af << 8) & 0xff0000) |
-			     (af << 24);
+			af =
+			    (af >> 24) | ((af >> 8) & 0xff00) | ((af << 8) & 0xff0000) | (af << 24);
 		return decode_af(c, af, p);
 	case PV_LINK_LOOP:
 		af = pv_cur_u32(c);
@@ -417,7 +416,7 @@ int pv_linktype_supported(int linktype)
 }
 
 int pv_decode(int linktype, const uint8_t *frame, uint32_t cap_len, uint32_t wire_len,
-	      struct pv_pkt *p)
+              struct pv_pkt *p)
 {
 	struct pv_cursor c;
 

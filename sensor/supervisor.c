@@ -327,7 +327,7 @@ static void wait_aggregator(struct sup *s)
 	while (!sup_stop && pv_mono_ns() < deadline &&
 	       __atomic_load_n(&a->aggregator_pid, __ATOMIC_ACQUIRE) == 0)
 		pv_sleep_ms(10);
-	if (__atomic_load_n(&a->aggregator_pid, __ATOMIC_ACQUIRE) == 0)
+	if (!sup_stop && __atomic_load_n(&a->aggregator_pid, __ATOMIC_ACQUIRE) == 0)
 		pv_warn("no aggregator attached within %u s: reading anyway",
 			s->o->wait_aggregator_sec);
 }
@@ -435,6 +435,10 @@ int pv_supervisor_run(const struct pv_sensor_opts *o)
 	pv_store32(&s.region.hdr->state, PV_REGION_RUNNING);
 	if (o->pcap && o->wait_aggregator_sec)
 		wait_aggregator(&s);
+	if (sup_stop) {
+		pv_store32(&s.region.hdr->state, PV_REGION_STOPPED);
+		return 0;
+	}
 	pv_info("%s %s: %u workers, %u s windows, region /dev/shm/pvisor-%s, user %s",
 		o->pcap ? "reading" : "capturing on", o->pcap ? o->pcap : o->iface, o->workers,
 		o->window_sec, o->instance, s.user.name);

@@ -151,16 +151,11 @@ fail:
 	return rc;
 }
 
-int pv_region_validate(const void *base, size_t len, char *why, size_t why_len)
+/* Checks a header for an object of len bytes; reads only *h. */
+static int hdr_check(const struct pv_region_hdr *h, size_t len, char *why, size_t why_len)
 {
-	const struct pv_region_hdr *h = base;
 	struct pv_shm_geometry g;
 
-	if (len < sizeof(*h)) {
-		why_set(why, why_len, "region is %zu bytes, shorter than its %zu-byte header", len,
-			sizeof(*h));
-		return PV_ETRUNCATED;
-	}
 	if (h->magic != PV_SHM_MAGIC) {
 		why_set(why, why_len, "not a pvisor region (magic %#" PRIx64 ")", h->magic);
 		return PV_EMAGIC;
@@ -212,11 +207,21 @@ int pv_region_validate(const void *base, size_t len, char *why, size_t why_len)
 	return PV_OK;
 }
 
+int pv_region_validate(const void *base, size_t len, char *why, size_t why_len)
+{
+	if (len < sizeof(struct pv_region_hdr)) {
+		why_set(why, why_len, "region is %zu bytes, shorter than its %zu-byte header", len,
+			sizeof(struct pv_region_hdr));
+		return PV_ETRUNCATED;
+	}
+	return hdr_check(base, len, why, why_len);
+}
+
 int pv_region_attach(struct pv_region *r, const char *instance, int flags, char *why,
 		     size_t why_len)
 {
 	char name[PV_INSTANCE_MAX + 16];
-	const struct pv_region_hdr *h;
+	struct pv_region_hdr snap;
 	uint8_t *base = MAP_FAILED, *ack = MAP_FAILED;
 	struct stat st;
 	size_t size = 0;
@@ -259,11 +264,15 @@ int pv_region_attach(struct pv_region *r, const char *instance, int flags, char 
 		why_set(why, why_len, "mmap /dev/shm%s: %s", name, strerror(errno));
 		goto fail;
 	}
-	rc = pv_region_validate(base, size, why, why_len);
+	/*
+	 * Validate a private snapshot and build the handle from it: a writer
+	 * can change the shared header between two reads of the same field.
+	 */
+	memcpy(&snap, base, sizeof(snap));
+	rc = hdr_check(&snap, size, why, why_len);
 	if (rc != PV_OK)
 		goto fail;
-	h = (const struct pv_region_hdr *)base;
-	handle_fill(r, base, size, h->workers, h->slots);
+	handle_fill(r, base, size, snap.workers, snap.slots);
 	r->ack_size = pv_shm_geometry(r->workers, r->slots).ack_size;
 	if (flags & PV_ATTACH_ACK) {
 		ack = mmap(NULL, r->ack_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
@@ -275,6 +284,7 @@ int pv_region_attach(struct pv_region *r, const char *instance, int flags, char 
 			goto fail;
 		}
 		r->ack = ack;
+		r->ack_rw = true;
 	} else {
 		r->ack = base + pv_shm_geometry(r->workers, r->slots).ack_off;
 	}
@@ -292,7 +302,7 @@ fail:
 
 void pv_region_close(struct pv_region *r)
 {
-	if (r->ack && (r->ack < r->base || r->ack >= r->base + r->size))
+	if (r->ack_rw)
 		munmap(r->ack, r->ack_size);
 	if (r->base)
 		munmap(r->base, r->size);
@@ -422,7 +432,7 @@ int pv_slot_copy_live(const struct pv_region *r, uint32_t shard, uint64_t *windo
 
 void pv_slot_ack(struct pv_region *r, uint32_t shard, uint64_t window_id)
 {
-	if (shard >= r->workers || !r->ack)
+	if (shard >= r->workers || !r->ack || !(r->writer || r->ack_rw))
 		return;
 	pv_store64(pv_region_ack_word(r, shard, (uint32_t)(window_id % r->slots)), window_id);
 }

@@ -40,6 +40,7 @@ struct pv_region {
 	uint64_t shard_size, slot_size, shard_hdr_size;
 	uint64_t ino;    /* inode of the object, to notice replacement */
 	bool writer;
+	bool ack_rw;     /* ack is its own writable mapping (PV_ATTACH_ACK) */
 };
 
 struct pv_region_params {

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Seed files in tests/fuzz/corpus/fuzz_decode/ start with an index here: do
  * not reorder. */
 static const int links[] = {
-	PV_LINK_ETHERNET, PV_LINK_SLL, PV_LINK_SLL2, PV_LINK_RAW,
-	PV_LINK_IPV4,     PV_LINK_IPV6, PV_LINK_NULL, PV_LINK_LOOP,
+    PV_LINK_ETHERNET, PV_LINK_SLL,  PV_LINK_SLL2, PV_LINK_RAW,
+    PV_LINK_IPV4,     PV_LINK_IPV6, PV_LINK_NULL, PV_LINK_LOOP,
 };
 
 static void check(const struct pv_pkt *p, const uint8_t *frame, size_t len)
@@ -31,7 +31,7 @@ static void check(const struct pv_pkt *p, const uint8_t *frame, size_t len)
 	if (p->l3 && (p->l3_ptr < frame || p->l3_ptr >= frame + len))
 		abort();
 	if (p->l4 && (p->payload < frame || p->payload > frame + len ||
-		      p->payload_cap > (size_t)(frame + len - p->payload)))
+	              p->payload_cap > (size_t)(frame + len - p->payload)))
 		abort();
 	if (!p->l4 && (p->flags & PV_PKT_PORTS))
 		abort();

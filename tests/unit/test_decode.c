@@ -87,9 +87,9 @@ static void put_tag(struct frame *f, unsigned vid, unsigned next)
 
 static void put_sll(struct frame *f, unsigned proto)
 {
-	put16(f, 0);      /* packet type: to us */
-	put16(f, 1);      /* ARPHRD_ETHER */
-	put16(f, 6);      /* address length */
+	put16(f, 0); /* packet type: to us */
+	put16(f, 1); /* ARPHRD_ETHER */
+	put16(f, 6); /* address length */
 	put_fill(f, 8, 0x02);
 	put16(f, proto);
 }
@@ -97,11 +97,11 @@ static void put_sll(struct frame *f, unsigned proto)
 static void put_sll2(struct frame *f, unsigned proto)
 {
 	put16(f, proto);
-	put16(f, 0);      /* reserved */
-	put32(f, 3);      /* ifindex */
-	put16(f, 1);      /* ARPHRD_ETHER */
-	put8(f, 4);       /* packet type: outgoing */
-	put8(f, 6);       /* address length */
+	put16(f, 0); /* reserved */
+	put32(f, 3); /* ifindex */
+	put16(f, 1); /* ARPHRD_ETHER */
+	put8(f, 4);  /* packet type: outgoing */
+	put8(f, 6);  /* address length */
 	put_fill(f, 8, 0x02);
 }
 
@@ -109,13 +109,13 @@ static void put_sll2(struct frame *f, unsigned proto)
 static void put_ip4(struct frame *f, unsigned ihl, unsigned tot, unsigned frag, unsigned proto)
 {
 	put8(f, 0x40 | ihl);
-	put8(f, 0);         /* TOS */
+	put8(f, 0); /* TOS */
 	put16(f, tot);
-	put16(f, 0x1234);   /* id */
+	put16(f, 0x1234); /* id */
 	put16(f, frag);
-	put8(f, 64);        /* TTL */
+	put8(f, 64); /* TTL */
 	put8(f, proto);
-	put16(f, 0);        /* checksum: not checked */
+	put16(f, 0); /* checksum: not checked */
 	put_bytes(f, SRC4, 4);
 	put_bytes(f, DST4, 4);
 	if (ihl > 5) {
@@ -156,7 +156,7 @@ static void put_ah(struct frame *f, unsigned nh, unsigned len)
 	put8(f, nh);
 	put8(f, len);
 	put16(f, 0);
-	put32(f, 0x100);     /* SPI */
+	put32(f, 0x100); /* SPI */
 	put_fill(f, (len + 2) * 4 - 8, 0x5a);
 }
 
@@ -168,8 +168,7 @@ static void put_udp(struct frame *f, unsigned sport, unsigned dport, unsigned ul
 	put16(f, 0);
 }
 
-static void put_tcp(struct frame *f, unsigned sport, unsigned dport, unsigned doff,
-		    unsigned flags)
+static void put_tcp(struct frame *f, unsigned sport, unsigned dport, unsigned doff, unsigned flags)
 {
 	put16(f, sport);
 	put16(f, dport);
@@ -219,8 +218,8 @@ static void assert_v6_addrs(const struct pv_pkt *p)
  * bytes) ends; l4_end: where the transport header ends; ip_end: where the IP
  * datagram ends (link padding after it).
  */
-static void check_cuts(int link, const struct frame *f, size_t l3_end, size_t l4_end,
-		       size_t ip_end, unsigned l3)
+static void check_cuts(int link, const struct frame *f, size_t l3_end, size_t l4_end, size_t ip_end,
+                       unsigned l3)
 {
 	for (size_t cut = 0; cut <= f->n; cut++) {
 		struct pv_pkt p;
@@ -445,6 +444,39 @@ static void test_ipv4_eth_padding(void **state)
 	check_cuts(PV_LINK_ETHERNET, &f, 34, 42, 14 + 30, 4);
 }
 
+/* A bare TCP ACK (40 bytes) padded to 60; and IPv6 TCP with a 4-byte trailer
+ * (an FCS left on by the capture): no UDP length to hide a missing cut. */
+static void test_trailer_tcp(void **state)
+{
+	struct frame f = {.n = 0};
+	struct pv_pkt p;
+
+	(void)state;
+	put_eth(&f, 0x0800);
+	put_ip4(&f, 5, 40, 0x4000, 6);
+	put_tcp(&f, 80, 40000, 5, PV_TCP_ACK);
+	put_fill(&f, 6, 0xee);
+	assert_int_equal(f.n, 60);
+	assert_int_equal(decode(PV_LINK_ETHERNET, &f, &p), PV_DEC_OK);
+	assert_int_equal(p.ip_len, 40);
+	assert_int_equal(p.l4_len, 20);
+	assert_int_equal(p.payload_len, 0);
+	assert_int_equal(p.payload_cap, 0);
+	check_cuts(PV_LINK_ETHERNET, &f, 34, 54, 54, 4);
+
+	f.n = 0;
+	put_eth(&f, 0x86dd);
+	put_ip6(&f, 20 + 5, 6);
+	put_tcp(&f, 80, 40000, 5, PV_TCP_ACK);
+	put_payload(&f, 5);
+	put_fill(&f, 4, 0xee);
+	assert_int_equal(decode(PV_LINK_ETHERNET, &f, &p), PV_DEC_OK);
+	assert_int_equal(p.ip_len, 65);
+	assert_int_equal(p.payload_len, 5);
+	assert_int_equal(p.payload_cap, 5);
+	check_cuts(PV_LINK_ETHERNET, &f, 54, 74, 14 + 65, 6);
+}
+
 /* Snaplen below the datagram: headers present, payload cut: OK. */
 static void test_ipv4_snaplen(void **state)
 {
@@ -454,7 +486,7 @@ static void test_ipv4_snaplen(void **state)
 	(void)state;
 	build_eth_udp4(&f);
 	assert_int_equal(pv_decode(PV_LINK_ETHERNET, f.b, 14 + 20 + 8 + 3, (uint32_t)f.n, &p),
-			 PV_DEC_OK);
+	                 PV_DEC_OK);
 	assert_int_equal(p.l4, 1);
 	assert_int_equal(p.ip_len, 53);
 	assert_int_equal(p.payload_len, 25);
@@ -465,7 +497,7 @@ static void test_ipv4_snaplen(void **state)
 	/* Cut inside the TCP options: the transport header is incomplete. */
 	build_eth_tcp4(&f);
 	assert_int_equal(pv_decode(PV_LINK_ETHERNET, f.b, 14 + 20 + 24, (uint32_t)f.n, &p),
-			 PV_DEC_TRUNCATED);
+	                 PV_DEC_TRUNCATED);
 	assert_int_equal(p.l3, 4);
 	assert_int_equal(p.l4proto, PV_IPPROTO_TCP);
 	assert_int_equal(p.l4, 0);
@@ -500,6 +532,15 @@ static void test_ipv4_malformed(void **state)
 	put_ip6(&f, 8, 17);
 	put_udp(&f, 1, 2, 8);
 	assert_int_equal(decode(PV_LINK_ETHERNET, &f, &p), PV_DEC_MALFORMED);
+
+	/* Ethertype IPv4, version 6 with a plausible IHL of 5 */
+	build_eth_udp4(&f);
+	f.b[14] = 0x65;
+	assert_int_equal(decode(PV_LINK_ETHERNET, &f, &p), PV_DEC_MALFORMED);
+	assert_int_equal(p.l3, 0);
+	assert_int_equal(
+	    pv_decode(PV_LINK_IPV4, f.b + 14, (uint32_t)f.n - 14, (uint32_t)f.n - 14, &p),
+	    PV_DEC_MALFORMED);
 
 	/* Ethertype IPv6, version 4 */
 	build_eth_udp4(&f);
@@ -930,9 +971,9 @@ static void test_ipv6_malformed(void **state)
 
 	/* Version 4 on an IPv6 link; version 6 on an IPv4 link. */
 	build_eth_udp4(&f);
-	assert_int_equal(pv_decode(PV_LINK_IPV6, f.b + 14, (uint32_t)f.n - 14,
-				   (uint32_t)f.n - 14, &p),
-			 PV_DEC_MALFORMED);
+	assert_int_equal(
+	    pv_decode(PV_LINK_IPV6, f.b + 14, (uint32_t)f.n - 14, (uint32_t)f.n - 14, &p),
+	    PV_DEC_MALFORMED);
 	f.n = 0;
 	put_ip6(&f, 8, 17);
 	put_udp(&f, 1, 2, 8);
@@ -1176,38 +1217,23 @@ static void test_decode_ip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eth_ipv4_udp),
-		cmocka_unit_test(test_eth_ipv4_tcp),
-		cmocka_unit_test(test_eth_ipv4_icmp),
-		cmocka_unit_test(test_ipv4_options),
-		cmocka_unit_test(test_ipv4_frag_first),
-		cmocka_unit_test(test_ipv4_frag_later),
-		cmocka_unit_test(test_ipv4_eth_padding),
-		cmocka_unit_test(test_ipv4_snaplen),
-		cmocka_unit_test(test_ipv4_malformed),
-		cmocka_unit_test(test_tcp_malformed),
-		cmocka_unit_test(test_udp_malformed),
-		cmocka_unit_test(test_udp_short_length),
-		cmocka_unit_test(test_other_transport),
-		cmocka_unit_test(test_non_ip),
-		cmocka_unit_test(test_vlan_single),
-		cmocka_unit_test(test_vlan_qinq),
-		cmocka_unit_test(test_vlan_deep),
-		cmocka_unit_test(test_eth_ipv6_udp),
-		cmocka_unit_test(test_ipv6_icmpv6),
-		cmocka_unit_test(test_ipv6_ext_chain),
-		cmocka_unit_test(test_ipv6_routing_ah),
-		cmocka_unit_test(test_ipv6_frag_later),
-		cmocka_unit_test(test_ipv6_esp_none),
-		cmocka_unit_test(test_ipv6_malformed),
-		cmocka_unit_test(test_ipv6_jumbo),
-		cmocka_unit_test(test_sll_ipv6),
-		cmocka_unit_test(test_sll_ipv4),
-		cmocka_unit_test(test_sll2_ipv6),
-		cmocka_unit_test(test_raw),
-		cmocka_unit_test(test_null_loop),
-		cmocka_unit_test(test_linktypes),
-		cmocka_unit_test(test_decode_ip),
+	    cmocka_unit_test(test_eth_ipv4_udp),     cmocka_unit_test(test_eth_ipv4_tcp),
+	    cmocka_unit_test(test_eth_ipv4_icmp),    cmocka_unit_test(test_ipv4_options),
+	    cmocka_unit_test(test_ipv4_frag_first),  cmocka_unit_test(test_ipv4_frag_later),
+	    cmocka_unit_test(test_ipv4_eth_padding), cmocka_unit_test(test_trailer_tcp),
+	    cmocka_unit_test(test_ipv4_snaplen),     cmocka_unit_test(test_ipv4_malformed),
+	    cmocka_unit_test(test_tcp_malformed),    cmocka_unit_test(test_udp_malformed),
+	    cmocka_unit_test(test_udp_short_length), cmocka_unit_test(test_other_transport),
+	    cmocka_unit_test(test_non_ip),           cmocka_unit_test(test_vlan_single),
+	    cmocka_unit_test(test_vlan_qinq),        cmocka_unit_test(test_vlan_deep),
+	    cmocka_unit_test(test_eth_ipv6_udp),     cmocka_unit_test(test_ipv6_icmpv6),
+	    cmocka_unit_test(test_ipv6_ext_chain),   cmocka_unit_test(test_ipv6_routing_ah),
+	    cmocka_unit_test(test_ipv6_frag_later),  cmocka_unit_test(test_ipv6_esp_none),
+	    cmocka_unit_test(test_ipv6_malformed),   cmocka_unit_test(test_ipv6_jumbo),
+	    cmocka_unit_test(test_sll_ipv6),         cmocka_unit_test(test_sll_ipv4),
+	    cmocka_unit_test(test_sll2_ipv6),        cmocka_unit_test(test_raw),
+	    cmocka_unit_test(test_null_loop),        cmocka_unit_test(test_linktypes),
+	    cmocka_unit_test(test_decode_ip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
