@@ -35,6 +35,7 @@ static void usage(FILE *out)
 		"      --history N       sealed windows kept (default 60)\n"
 		"      --grace SECONDS   merge without a worker silent this long (default 5)\n"
 		"  -v, --verbose         more logging\n"
+		"  -q, --quiet           log only warnings and errors\n"
 		"  -h, --help            this text\n"
 		"      --version         print the version\n");
 }
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 		{"history", required_argument, NULL, O_HISTORY},
 		{"grace", required_argument, NULL, O_GRACE},
 		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -70,10 +72,10 @@ int main(int argc, char **argv)
 	struct pv_agg *agg;
 	char url[512], why[256];
 	unsigned long v;
-	int c, verbose = 0, rc;
+	int c, verbose = 0, quiet = 0, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_INSTANCE:
 			o.instance = optarg;
@@ -93,6 +95,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -120,7 +125,7 @@ bad_value:
 		usage(stderr);
 		return 1;
 	}
-	pv_log_init("pvaggregator", verbose ? PV_LOG_DEBUG : PV_LOG_INFO);
+	pv_log_init("pvaggregator", verbose ? PV_LOG_DEBUG : quiet ? PV_LOG_WARN : PV_LOG_INFO);
 	if (pv_instance_valid(o.instance) != PV_OK) {
 		pv_err("invalid instance name '%s' (use [A-Za-z0-9_.-], 1-63 chars)", o.instance);
 		return 1;

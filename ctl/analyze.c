@@ -290,14 +290,15 @@ static int start_children(struct analyze *a)
 {
 	const struct pv_analyze_opts *o = a->o;
 	char workers[16], window[16];
-	char *agg_argv[] = {"pvaggregator", "--instance", a->instance, "--run-dir", a->dir,
-			    "--history", "100000", NULL};
+	char *agg_argv[] = {"pvaggregator", "--quiet", "--instance", a->instance, "--run-dir",
+			    a->dir, "--history", "100000", NULL};
 	char *sensor_argv[20];
 	size_t n = 0;
 	int err;
 
 	snprintf(workers, sizeof(workers), "%u", o->workers);
 	sensor_argv[n++] = "pvsensor";
+	sensor_argv[n++] = "--quiet";
 	sensor_argv[n++] = "--pcap";
 	sensor_argv[n++] = (char *)o->pcap;
 	sensor_argv[n++] = "--instance";

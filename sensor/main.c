@@ -18,6 +18,6 @@ int main(int argc, char **argv)
 		pv_sensor_usage(stderr);
 		return 1;
 	}
-	pv_log_init("pvsensor", o.verbose ? PV_LOG_DEBUG : PV_LOG_INFO);
+	pv_log_init("pvsensor", o.verbose ? PV_LOG_DEBUG : o.quiet ? PV_LOG_WARN : PV_LOG_INFO);
 	return pv_supervisor_run(&o);
 }

@@ -34,6 +34,7 @@ void pv_sensor_usage(FILE *out)
 		"      --wait-aggregator S pcap: wait up to S s for pvaggregator to attach, then\n"
 		"                          never overwrite a window it has not taken (default 0)\n"
 		"  -v, --verbose           more logging\n"
+		"  -q, --quiet             log only warnings and errors\n"
 		"  -h, --help              this text\n"
 		"      --version           print the version\n",
 		PV_SHM_MAX_WORKERS, PV_SHM_MIN_SLOTS, PV_SHM_MAX_SLOTS);
@@ -74,6 +75,7 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 		{"no-promisc", no_argument, NULL, O_NOPROMISC},
 		{"wait-aggregator", required_argument, NULL, O_WAITAGG},
 		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -93,7 +95,7 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:w:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:w:vqh", opts, NULL)) != -1) {
 		const char *bad = NULL;
 		switch (c) {
 		case 'i':
@@ -146,6 +148,9 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 			break;
 		case 'v':
 			o->verbose++;
+			break;
+		case 'q':
+			o->quiet = true;
 			break;
 		case 'h':
 			pv_sensor_usage(stdout);

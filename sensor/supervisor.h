@@ -30,6 +30,7 @@ struct pv_sensor_opts {
 	bool promisc;
 	unsigned wait_aggregator_sec;
 	int verbose;
+	bool quiet;
 };
 
 /* Fills defaults, parses argv. Returns 0 (run), 1 (help/version printed:
