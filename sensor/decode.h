@@ -39,7 +39,7 @@ enum pv_pkt_flags {
 	PV_PKT_FRAG = 1u << 0,       /* an IP fragment (IPv4 MF/offset or IPv6 frag hdr) */
 	PV_PKT_FRAG_FIRST = 1u << 1, /* ... and it is the first one (offset 0) */
 	PV_PKT_PORTS = 1u << 2,      /* sport/dport valid (TCP or UDP header read) */
-	PV_PKT_VLAN = 1u << 3,       /* at least one 802.1Q tag */
+	PV_PKT_VLAN = 1u << 3,       /* at least one 802.1Q or 802.1ad tag */
 };
 
 #define PV_IPPROTO_ICMP 1
@@ -65,7 +65,8 @@ struct pv_pkt {
 	uint16_t vlan_id[2];
 	uint16_t sport, dport;   /* host order, valid with PV_PKT_PORTS */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes, rest zero */
-	uint32_t ip_len;         /* IP total length as declared (v6: 40 + payload length) */
+	uint32_t ip_len;         /* IP total length as declared (v6: 40 + payload length;
+				    a jumbogram: 40 + the captured bytes) */
 	uint32_t l4_len;         /* declared bytes from the transport header on (by IP lengths) */
 	uint32_t payload_len;    /* declared bytes above the transport header (METRICS.md
 				    payload_size), by IP lengths */
@@ -74,11 +75,13 @@ struct pv_pkt {
 	uint32_t payload_cap;    /* captured bytes available at payload */
 };
 
-/* Decodes one frame. Always fills p (zeroed first); returns p->err. */
+/* Decodes one frame. Always fills p (zeroed first); returns p->err. An
+ * unsupported link type decodes nothing and returns PV_DEC_MALFORMED, so a
+ * wrong link type shows in the malformed counter. */
 int pv_decode(int linktype, const uint8_t *frame, uint32_t cap_len, uint32_t wire_len,
 	      struct pv_pkt *p);
 
-/* Decodes starting at an IP header (used by link decoders and by tests). */
+/* Decodes starting at an IP header: zeroes p and sets wire_len = cap_len. */
 int pv_decode_ip(const uint8_t *ip, uint32_t cap_len, struct pv_pkt *p);
 
 /* True if the decoder knows this link type. */

@@ -167,11 +167,12 @@ int pv_ring_open(struct pv_ring *r, const struct pv_ring_params *p, char *why, s
 	}
 	/* type and flags in the high 16 bits, group id in the low 16 */
 	if (p->fanout_id < 0)
-		fanout = (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG |
-			  PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+		fanout = (int)((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG |
+					  PACKET_FANOUT_FLAG_UNIQUEID)
+			       << 16);
 	else
-		fanout = (p->fanout_id & 0xffff) |
-			 ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+		fanout = (int)(((uint32_t)p->fanout_id & 0xffffu) |
+			       ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
 	if (setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0) {
 		rc = -errno;
 		snprintf(why, why_len, "joining PACKET_FANOUT group on %s: %s", p->ifname,

@@ -21,7 +21,7 @@ wait_for 10 workers_running 2 || fail "workers did not start"
 replay --pps 2000 "$p4"
 live_total() { ctl show --window live --json >"$RUN/live.json" 2>/dev/null && json_get "$RUN/live.json" packets.total; }
 live_ge() { local v; v=$(live_total) && [ "$v" -ge "$1" ]; }
-wait_for 5 live_ge "$n4" || fail "live window never reached $n4 packets"
+wait_for 10 live_ge "$n4" || { ctl show --window live --json; ctl status; fail "live window never reached $n4 packets"; }
 before=$(live_total)
 [ "$before" -eq "$n4" ] || fail "live total $before != $n4 before the crash"
 
@@ -60,7 +60,7 @@ wait_for 10 workers_running 2 || fail "workers did not start (2nd run)"
 replay --pps 2000 "$p4"
 agg_total() { ctl show --merged 1000 --json >"$RUN/a.json" 2>/dev/null && json_get "$RUN/a.json" packets.total; }
 agg_ge() { local v; v=$(agg_total) && [ "$v" -ge "$1" ]; }
-wait_for 5 agg_ge "$n4" || fail "first aggregator never merged the first burst"
+wait_for 10 agg_ge "$n4" || fail "first aggregator never merged the first burst"
 first=$(agg_total)
 kill -9 "$AGG_PID"
 wait "$AGG_PID" 2>/dev/null || true
