@@ -23,15 +23,21 @@ struct pv_agg {
 	uint64_t last_restarts, last_iface_drops, last_overwritten;
 	uint64_t next_check_ns;
 	char last_why[256];
-	struct pv_metrics scratch;
+	struct pv_metrics scratch; /* one shard's copy */
+	struct pv_metrics sum;     /* the shards of one window */
 };
 
-void pv_window_merge(struct pv_window *dst, const struct pv_window *src)
+int pv_window_merge(struct pv_window *dst, const struct pv_window *src)
 {
+	int rc;
+
 	if (dst->merged == 0) {
 		*dst = *src;
-		return;
+		return PV_OK;
 	}
+	rc = pv_view_merge(&dst->v, &src->v);
+	if (rc != PV_OK)
+		return rc;
 	if (src->window_id < dst->window_id)
 		dst->window_id = src->window_id;
 	dst->merged += src->merged;
@@ -41,7 +47,8 @@ void pv_window_merge(struct pv_window *dst, const struct pv_window *src)
 	dst->x.interface_drops += src->x.interface_drops;
 	dst->x.overwritten_unread += src->x.overwritten_unread;
 	dst->x.incomplete += src->x.incomplete;
-	pv_metrics_merge(&dst->m, &src->m);
+	dst->x.corrupt += src->x.corrupt;
+	return PV_OK;
 }
 
 static void state_free(struct pv_agg_state *s)
@@ -262,26 +269,67 @@ static uint32_t ready_windows(struct pv_agg *a, uint64_t frontier, uint64_t *out
 	return u;
 }
 
+/* Copies, checks and sums one shard's block of window w (or its open
+ * window when live). Returns true if it was added to a->sum. */
+static bool take_shard(struct pv_metrics *scratch, struct pv_metrics *sum,
+		       const struct pv_region *r, uint32_t shard, uint64_t w, bool live, bool *have,
+		       uint64_t *corrupt)
+{
+	int rc = PV_EAGAIN;
+
+	if (live) {
+		uint64_t lw;
+		rc = pv_slot_copy_live(r, shard, &lw, scratch);
+		if (rc != PV_OK || lw != w)
+			return false;
+	} else {
+		for (int t = 0; t < COPY_RETRIES && rc == PV_EAGAIN; t++)
+			rc = pv_slot_copy(r, shard, w, scratch);
+		if (rc != PV_OK)
+			return false;
+	}
+	if (pv_metrics_check(scratch) != PV_OK) {
+		/* A torn live read is expected now and then; a sealed block
+		 * that fails its check is not, and is counted. */
+		if (!live) {
+			pv_warn("window %llu of worker %u fails its check: not merged",
+				(unsigned long long)w, shard);
+			(*corrupt)++;
+		}
+		return false;
+	}
+	if (!*have) {
+		memcpy(sum, scratch, sizeof(*sum));
+		*have = true;
+		return true;
+	}
+	if (pv_metrics_merge(sum, scratch) != PV_OK) {
+		(*corrupt)++;
+		return false;
+	}
+	return true;
+}
+
 static bool merge_window(struct pv_agg *a, uint64_t w, bool dead_skipped, struct pv_window *out)
 {
 	const struct pv_region_hdr *h = a->region.hdr;
 	uint64_t restarts = 0, overwritten = 0, drops;
-	bool any = false;
+	bool have = false;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct pv_window, v));
 	out->window_id = w;
 	out->window_sec = h->window_sec;
 	out->merged = 1;
 	out->x.workers = a->region.workers;
 	for (uint32_t i = 0; i < a->region.workers; i++) {
-		int rc = PV_EAGAIN;
-		for (int t = 0; t < COPY_RETRIES && rc == PV_EAGAIN; t++)
-			rc = pv_slot_copy(&a->region, i, w, &a->scratch);
-		if (rc == PV_OK) {
-			pv_metrics_merge(&out->m, &a->scratch);
-			any = true;
-		}
+		take_shard(&a->scratch, &a->sum, &a->region, i, w, false, &have, &out->x.corrupt);
 		pv_slot_ack(&a->region, i, w);
+	}
+	pv_view_init(&out->v);
+	if (have && pv_view_add_metrics(&out->v, &a->sum, w * h->window_sec, 0) != PV_OK) {
+		out->x.corrupt++;
+		pv_view_init(&out->v);
+		have = false;
 	}
 	for (uint32_t i = 0; i < a->region.workers; i++) {
 		struct pv_shard_hdr *sh = pv_region_shard(&a->region, i);
@@ -296,7 +344,7 @@ static bool merge_window(struct pv_agg *a, uint64_t w, bool dead_skipped, struct
 	a->last_restarts = restarts;
 	a->last_overwritten = overwritten;
 	a->last_iface_drops = drops;
-	return any;
+	return have;
 }
 
 static bool region_finished(struct pv_agg *a)
@@ -378,30 +426,38 @@ int pv_agg_step(struct pv_agg *a)
 int pv_agg_live(const struct pv_agg_state *s, struct pv_window *out)
 {
 	const struct pv_region *r = s->region;
-	struct pv_metrics m;
-	bool any = false;
+	struct pv_metrics *buf = NULL;
+	uint64_t w = 0, corrupt = 0;
+	bool have = false, any = false;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct pv_window, v));
 	if (!r)
 		return PV_ENOTFOUND;
+	/* The newest open window across shards is the live one. */
+	for (uint32_t i = 0; i < r->workers; i++) {
+		uint64_t ow = pv_load64(&pv_region_shard(r, i)->open_window);
+		if (ow != PV_SHM_NO_WINDOW && (!any || ow > w)) {
+			w = ow;
+			any = true;
+		}
+	}
+	if (!any)
+		return PV_ENOTFOUND;
+	out->window_id = w;
 	out->window_sec = r->hdr->window_sec;
 	out->live = true;
 	out->merged = 1;
 	out->x.workers = r->workers;
-	for (uint32_t i = 0; i < r->workers; i++) {
-		uint64_t w;
-		if (pv_slot_copy_live(r, i, &w, &m) != PV_OK)
-			continue;
-		if (!any || w > out->window_id) {
-			/* Only the newest open window counts as live. */
-			if (any && w > out->window_id)
-				memset(&out->m, 0, sizeof(out->m));
-			out->window_id = w;
-		} else if (w < out->window_id) {
-			continue;
-		}
-		pv_metrics_merge(&out->m, &m);
-		any = true;
-	}
-	return any ? PV_OK : PV_ENOTFOUND;
+	/* Called from server threads: scratch space of our own. */
+	buf = malloc(2 * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->workers; i++)
+		take_shard(&buf[0], &buf[1], r, i, w, true, &have, &corrupt);
+	pv_view_init(&out->v);
+	if (have)
+		pv_view_add_metrics(&out->v, &buf[1], w * r->hdr->window_sec,
+				    pv_real_ns() / 1000000000ull);
+	free(buf);
+	return PV_OK;
 }

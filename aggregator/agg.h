@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <urcu.h>
 
+#include "shm/metrics.h"
 #include "shm/region.h"
 
 /* Figures of a merged window that are not in the shards' metrics blocks:
@@ -29,6 +30,7 @@ struct pv_window_extra {
 	uint64_t interface_drops;
 	uint64_t overwritten_unread;
 	uint64_t incomplete; /* merged without a dead worker's shard */
+	uint64_t corrupt;    /* shard copies refused by pv_metrics_check */
 };
 
 struct pv_window {
@@ -37,11 +39,12 @@ struct pv_window {
 	uint32_t merged;     /* windows in this view */
 	bool live;
 	struct pv_window_extra x;
-	struct pv_metrics m;
+	struct pv_view v;
 };
 
-/* dst += src (dst keeps the older window_id). */
-void pv_window_merge(struct pv_window *dst, const struct pv_window *src);
+/* dst += src (dst keeps the older window_id); a dst with merged == 0 takes
+ * src whole. */
+int pv_window_merge(struct pv_window *dst, const struct pv_window *src);
 
 struct pv_agg_state {
 	struct rcu_head rcu;
@@ -78,7 +81,8 @@ int pv_agg_step(struct pv_agg *a);
 /* The current state; call under rcu_read_lock(). Never NULL. */
 struct pv_agg_state *pv_agg_state_get(struct pv_agg *a);
 
-/* Reads the open windows of every shard now (numbers may move). */
+/* Reads the open windows of every shard now (numbers may move); callable
+ * from any RCU reader thread. */
 int pv_agg_live(const struct pv_agg_state *s, struct pv_window *out);
 
 #endif

@@ -4,8 +4,10 @@
 
 void pv_snapshot_fill(struct pv_snap_buf *b, const struct pv_window *w, const char *sensor)
 {
-	const struct pv_packets_block *k = &w->m.packets;
-	const struct pv_capture_block *c = &w->m.capture;
+	const struct pv_packets_block *k = &w->v.packets;
+	const struct pv_capture_block *c = &w->v.capture;
+	const struct pv_packets_sketches *sk = &w->v.psk;
+	Pvisor__Rate *rates[PV_RATE_N];
 
 	pvisor__snapshot__init(&b->snap);
 	pvisor__window_info__init(&b->win);
@@ -18,6 +20,7 @@ void pv_snapshot_fill(struct pv_snap_buf *b, const struct pv_window *w, const ch
 	b->snap.window = &b->win;
 	b->snap.capture = &b->cap;
 	b->snap.packets = &b->pk;
+	b->snap.sketch_layout = PV_SHM_LAYOUT_VERSION;
 
 	b->win.start_ts = w->window_id * w->window_sec;
 	b->win.length = w->window_sec;
@@ -32,6 +35,7 @@ void pv_snapshot_fill(struct pv_snap_buf *b, const struct pv_window *w, const ch
 	b->cap.interface_drops = w->x.interface_drops;
 	b->cap.windows_overwritten_unread = w->x.overwritten_unread;
 	b->cap.crash_skipped = c->crash_skipped;
+	b->cap.windows_corrupt = w->x.corrupt;
 	b->cap.decode_errors = &b->de;
 	b->de.truncated = c->decode_truncated;
 	b->de.malformed = c->decode_malformed;
@@ -53,4 +57,29 @@ void pv_snapshot_fill(struct pv_snap_buf *b, const struct pv_window *w, const ch
 	b->pk.bytes_total = k->bytes_total;
 	b->pk.bytes_in = k->bytes_in;
 	b->pk.bytes_out = k->bytes_out;
+
+#define IMAGE(dst, field) ((dst).len = sizeof(field), (dst).data = (uint8_t *)(field))
+	IMAGE(b->pk.src_ips_in, sk->src_ips_in);
+	IMAGE(b->pk.dst_ips_out, sk->dst_ips_out);
+	IMAGE(b->pk.top_ipv4, sk->top_ipv4);
+	IMAGE(b->pk.top_ipv6, sk->top_ipv6);
+	IMAGE(b->pk.top_geo_loc, sk->top_geo);
+	IMAGE(b->pk.top_asn, sk->top_asn);
+	IMAGE(b->pk.payload_size, sk->payload_size);
+
+	pvisor__rates__init(&b->rates);
+	for (int i = 0; i < PV_RATE_N; i++) {
+		pvisor__rate__init(&b->rate[i]);
+		IMAGE(b->rate[i].quantiles, w->v.rates.qs[i]);
+		b->rate[i].live = w->v.rates.live[i];
+		rates[i] = &b->rate[i];
+	}
+#undef IMAGE
+	b->rates.pps_in = rates[PV_RATE_PPS_IN];
+	b->rates.pps_out = rates[PV_RATE_PPS_OUT];
+	b->rates.pps_total = rates[PV_RATE_PPS_TOTAL];
+	b->rates.bytes_in = rates[PV_RATE_BYTES_IN];
+	b->rates.bytes_out = rates[PV_RATE_BYTES_OUT];
+	b->rates.bytes_total = rates[PV_RATE_BYTES_TOTAL];
+	b->pk.rates = &b->rates;
 }

@@ -16,6 +16,7 @@
 #include "ctl/analyze.h"
 #include "ctl/client.h"
 #include "ctl/render.h"
+#include "lib/err.h"
 #include "lib/version.h"
 #include "shm/layout.h"
 #include "shm/region.h"
@@ -161,6 +162,11 @@ static int report(const struct pv_client_err *e)
 
 static int output_done(int err)
 {
+	if (err >= PV_EBASE && err < PV_ELAST) {
+		fprintf(stderr, "pvctl: the snapshot's sketch state fails its checks: %s\n",
+			pv_strerror(err));
+		return PV_EXIT_BAD_DATA;
+	}
 	if (err || fflush(stdout) == EOF) {
 		fprintf(stderr, "pvctl: cannot write the output: %s\n", strerror(errno ? errno : EIO));
 		return PV_EXIT_BAD_DATA;

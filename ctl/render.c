@@ -8,12 +8,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ctl/summary.h"
 #include "lib/err.h"
 
 /* Absent sub-messages (proto3 leaves them NULL) read as all zeros. */
+static unsigned top_shown = PV_TOP_SHOWN_DEFAULT;
+
+void pv_render_set_top(unsigned n)
+{
+	top_shown = n < 1 ? 1 : n > PV_TOP_SHOWN_MAX ? PV_TOP_SHOWN_MAX : n;
+}
+
 static const Pvisor__WindowInfo no_window = PVISOR__WINDOW_INFO__INIT;
 static const Pvisor__Capture no_capture = PVISOR__CAPTURE__INIT;
 static const Pvisor__DecodeErrors no_decode_errors = PVISOR__DECODE_ERRORS__INIT;
@@ -55,12 +64,84 @@ static void period_value(struct pv_json *j, const Pvisor__WindowInfo *w)
 	pv_json_end_object(j);
 }
 
-void pv_render_snapshot_value(struct pv_json *j, const Pvisor__Snapshot *s)
+static void quant_value(struct pv_json *j, const struct pv_quant *q, bool exact_extra)
+{
+	pv_json_begin_object(j);
+	if (q->count) {
+		pv_json_key(j, "p50");
+		pv_json_double(j, q->p50);
+		pv_json_key(j, "p90");
+		pv_json_double(j, q->p90);
+		pv_json_key(j, "p95");
+		pv_json_double(j, q->p95);
+		pv_json_key(j, "p99");
+		pv_json_double(j, q->p99);
+		if (exact_extra) {
+			pv_json_key(j, "min");
+			pv_json_double(j, q->min);
+		}
+		pv_json_key(j, "max");
+		pv_json_double(j, q->max);
+	}
+	if (exact_extra)
+		pv_json_kv_u64(j, "count", q->count);
+}
+
+static void top_value(struct pv_json *j, const struct pv_top_list *t)
+{
+	pv_json_begin_array(j);
+	for (uint32_t i = 0; i < t->n; i++) {
+		pv_json_begin_object(j);
+		pv_json_key(j, "name");
+		pv_json_string_len(j, t->e[i].name, t->e[i].name_len);
+		pv_json_kv_u64(j, "estimate", t->e[i].estimate);
+		pv_json_end_object(j);
+	}
+	pv_json_end_array(j);
+}
+
+static void sketches_value(struct pv_json *j, const struct pv_packets_summary *m)
+{
+	pv_json_key(j, "cardinality");
+	pv_json_begin_object(j);
+	pv_json_kv_u64(j, "src_ips_in", m->src_ips_in);
+	pv_json_kv_u64(j, "dst_ips_out", m->dst_ips_out);
+	pv_json_end_object(j);
+	for (int k = 0; k < PV_TOP_N; k++) {
+		pv_json_key(j, pv_top_names[k]);
+		top_value(j, &m->top[k]);
+	}
+	pv_json_key(j, "payload_size");
+	quant_value(j, &m->payload_size, true);
+	pv_json_end_object(j);
+	pv_json_key(j, "rates");
+	pv_json_begin_object(j);
+	for (int k = 0; k < PV_RATE_N; k++) {
+		pv_json_key(j, pv_rate_names[k]);
+		quant_value(j, &m->rate[k], false);
+		pv_json_kv_u64(j, "live", m->rate_live[k]);
+		pv_json_end_object(j);
+	}
+	pv_json_end_object(j);
+}
+
+int pv_render_snapshot_value(struct pv_json *j, const Pvisor__Snapshot *s)
 {
 	const Pvisor__WindowInfo *w = win_of(s);
 	const Pvisor__Capture *c = cap_of(s);
 	const Pvisor__DecodeErrors *d = dec_of(c);
 	const Pvisor__Packets *p = pkt_of(s);
+	struct pv_packets_summary *m = malloc(sizeof(*m));
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	/* Validate every sketch before writing anything of this value. */
+	rc = pv_packets_summarize(s->packets, top_shown, m);
+	if (rc != PV_OK) {
+		free(m);
+		return rc;
+	}
 
 	pv_json_begin_object(j);
 	pv_json_kv_u64(j, "schema", s->schema);
@@ -120,17 +201,24 @@ void pv_render_snapshot_value(struct pv_json *j, const Pvisor__Snapshot *s)
 	pv_json_kv_u64(j, "in", p->bytes_in);
 	pv_json_kv_u64(j, "out", p->bytes_out);
 	pv_json_end_object(j);
+	sketches_value(j, m);
 	pv_json_end_object(j);
 
 	pv_json_end_object(j);
+	free(m);
+	return PV_OK;
 }
 
 int pv_render_snapshot_json(FILE *f, const Pvisor__Snapshot *s)
 {
 	struct pv_json j;
 
+	int rc;
+
 	pv_json_init(&j, f, PV_JSON_PRETTY);
-	pv_render_snapshot_value(&j, s);
+	rc = pv_render_snapshot_value(&j, s);
+	if (rc != PV_OK)
+		return rc;
 	return pv_json_finish(&j);
 }
 
@@ -141,12 +229,16 @@ int pv_render_windows_json(FILE *f, const Pvisor__Snapshot *total,
 
 	pv_json_init(&j, f, PV_JSON_PRETTY);
 	pv_json_begin_object(&j);
+	int rc;
+
 	pv_json_key(&j, "total");
-	pv_render_snapshot_value(&j, total);
+	if ((rc = pv_render_snapshot_value(&j, total)) != PV_OK)
+		return rc;
 	pv_json_key(&j, "windows");
 	pv_json_begin_array(&j);
 	for (size_t i = 0; i < n; i++)
-		pv_render_snapshot_value(&j, windows[i]);
+		if ((rc = pv_render_snapshot_value(&j, windows[i])) != PV_OK)
+			return rc;
 	pv_json_end_array(&j);
 	pv_json_end_object(&j);
 	return pv_json_finish(&j);
@@ -258,12 +350,86 @@ static void put_utc(FILE *f, uint64_t ts)
 	fputs(buf, f);
 }
 
+static void row_double(FILE *f, const char *label, double v)
+{
+	fprintf(f, "%-*s %24.6g\n", LABEL_WIDTH, label, v);
+}
+
+static void rows_quant(FILE *f, const char *prefix, const struct pv_quant *q, bool extra)
+{
+	char l[256];
+
+	if (q->count == 0) {
+		snprintf(l, sizeof(l), "%s.count", prefix);
+		row_u64(f, l, 0);
+		return;
+	}
+	snprintf(l, sizeof(l), "%s.p50", prefix);
+	row_double(f, l, q->p50);
+	snprintf(l, sizeof(l), "%s.p90", prefix);
+	row_double(f, l, q->p90);
+	snprintf(l, sizeof(l), "%s.p95", prefix);
+	row_double(f, l, q->p95);
+	snprintf(l, sizeof(l), "%s.p99", prefix);
+	row_double(f, l, q->p99);
+	if (extra) {
+		snprintf(l, sizeof(l), "%s.min", prefix);
+		row_double(f, l, q->min);
+	}
+	snprintf(l, sizeof(l), "%s.max", prefix);
+	row_double(f, l, q->max);
+	if (extra) {
+		snprintf(l, sizeof(l), "%s.count", prefix);
+		row_u64(f, l, q->count);
+	}
+}
+
+static void rows_sketches(FILE *f, const struct pv_packets_summary *m)
+{
+	char l[96];
+
+	row_u64(f, "packets.cardinality.src_ips_in", m->src_ips_in);
+	row_u64(f, "packets.cardinality.dst_ips_out", m->dst_ips_out);
+	for (int k = 0; k < PV_TOP_N; k++) {
+		fprintf(f, "packets.%s%s\n", pv_top_names[k], m->top[k].n ? "" : " (empty)");
+		for (uint32_t i = 0; i < m->top[k].n; i++) {
+			char name[PV_TOPK_NAME_MAX + 1];
+			fputs("  ", f);
+			/* untrusted bytes: no terminal control codes */
+			for (uint32_t b = 0; b < m->top[k].e[i].name_len; b++) {
+				unsigned char ch = (unsigned char)m->top[k].e[i].name[b];
+				name[b] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+			}
+			name[m->top[k].e[i].name_len] = 0;
+			fprintf(f, "%-*s %20" PRIu64 "\n", LABEL_WIDTH - 2, name,
+				m->top[k].e[i].estimate);
+		}
+	}
+	rows_quant(f, "packets.payload_size", &m->payload_size, true);
+	for (int k = 0; k < PV_RATE_N; k++) {
+		snprintf(l, sizeof(l), "packets.rates.%s", pv_rate_names[k]);
+		rows_quant(f, l, &m->rate[k], false);
+		snprintf(l, sizeof(l), "packets.rates.%s.live", pv_rate_names[k]);
+		row_u64(f, l, m->rate_live[k]);
+	}
+}
+
 int pv_render_snapshot_table(FILE *f, const Pvisor__Snapshot *s)
 {
 	const Pvisor__WindowInfo *w = win_of(s);
 	const Pvisor__Capture *c = cap_of(s);
 	const Pvisor__DecodeErrors *d = dec_of(c);
 	const Pvisor__Packets *p = pkt_of(s);
+	struct pv_packets_summary *m = malloc(sizeof(*m));
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	rc = pv_packets_summarize(s->packets, top_shown, m);
+	if (rc != PV_OK) {
+		free(m);
+		return rc;
+	}
 
 	fprintf(f, "%-*s ", LABEL_WIDTH, "sensor");
 	put_text(f, s->sensor);
@@ -305,6 +471,8 @@ int pv_render_snapshot_table(FILE *f, const Pvisor__Snapshot *s)
 	row_u64(f, "packets.bytes.total", p->bytes_total);
 	row_u64(f, "packets.bytes.in", p->bytes_in);
 	row_u64(f, "packets.bytes.out", p->bytes_out);
+	rows_sketches(f, m);
+	free(m);
 	return file_status(f);
 }
 

@@ -19,7 +19,10 @@
 #include "pvisor.pb-c.h"
 
 /* Writes the window document as the next value of j (for composite output). */
-void pv_render_snapshot_value(struct pv_json *j, const Pvisor__Snapshot *s);
+int pv_render_snapshot_value(struct pv_json *j, const Pvisor__Snapshot *s);
+
+/* How many entries of each top table are shown (default 10, max 100). */
+void pv_render_set_top(unsigned n);
 
 /* A complete, pretty-printed window document followed by a newline. */
 int pv_render_snapshot_json(FILE *f, const Pvisor__Snapshot *s);

@@ -1,14 +1,18 @@
 /*
  * Per-packet accounting: turns one decoded packet (sensor/decode.h) into the
- * counters of the worker's open window (shm/layout.h, struct pv_metrics).
- * Runs on the hot path: plain increments into the worker's own shard, no
- * allocation, no syscalls, no formatting.
+ * counters and sketches of the worker's open window (struct pv_metrics,
+ * shm/layout.h). Runs on the hot path: plain increments and sketch updates
+ * into the worker's own shard; no allocation, no syscalls, no formatting
+ * (geo names come formatted from the worker's cache, built on a miss).
  */
 #ifndef PV_SENSOR_COUNT_H
 #define PV_SENSOR_COUNT_H
 
+#include <stdbool.h>
+
 #include "lib/cidr.h"
 #include "sensor/decode.h"
+#include "sensor/geo.h"
 #include "shm/layout.h"
 
 /* Direction of a packet relative to the host networks (METRICS.md). */
@@ -29,6 +33,17 @@ static inline enum pv_dir pv_direction(const struct pv_pkt *p, const struct pv_c
 	return PV_DIR_UNKNOWN;
 }
 
-void pv_count_packet(struct pv_metrics *m, const struct pv_pkt *p, const struct pv_cidr_set *hn);
+/* What the accounting needs besides the packet. Filters (METRICS.md, net
+ * handler filters): a packet that does not pass counts in `filtered` only. */
+struct pv_count_ctx {
+	const struct pv_cidr_set *hostnets;
+	const struct pv_cidr_set *only_hosts; /* NULL: no filter; else src or dst must match */
+	struct pv_geo_cache *geo;             /* NULL: no geo/ASN tables */
+	bool geoloc_notfound;                 /* keep only packets with an address the city DB lacks */
+	bool asn_notfound;                    /* same for the ASN DB */
+	uint32_t sec_idx;                     /* packet second - window start (< PV_RATE_MAX_SEC) */
+};
+
+void pv_count_packet(struct pv_metrics *m, const struct pv_pkt *p, struct pv_count_ctx *c);
 
 #endif

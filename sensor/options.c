@@ -21,7 +21,13 @@ void pv_sensor_usage(FILE *out)
 		"      --bpf EXPR          kernel filter, libpcap syntax (e.g. 'udp port 53')\n"
 		"      --host-net CIDR,... host networks for in/out direction (live default:\n"
 		"                          the interface's addresses; pcap: none)\n"
-		"      --window SECONDS    window length (default 60)\n"
+		"      --only-hosts CIDR,... count only packets from or to these networks\n"
+		"                          (the others count in packets.filtered)\n"
+		"      --geo-city FILE     MaxMind City database: enables top_geoLoc\n"
+		"      --geo-asn FILE      MaxMind ASN/ISP database: enables top_ASN\n"
+		"      --geoloc-notfound   count only packets with an address the city DB lacks\n"
+		"      --asn-notfound      count only packets with an address the ASN DB lacks\n"
+		"      --window SECONDS    window length (default 60, at most %u)\n"
 		"      --slots S           windows kept per worker in shared memory (default 4,\n"
 		"                          %u..%u); the aggregator may be down S-1 windows\n"
 		"      --instance NAME     names the region /dev/shm/pvisor-NAME (default: default)\n"
@@ -37,7 +43,7 @@ void pv_sensor_usage(FILE *out)
 		"  -q, --quiet             log only warnings and errors\n"
 		"  -h, --help              this text\n"
 		"      --version           print the version\n",
-		PV_SHM_MAX_WORKERS, PV_SHM_MIN_SLOTS, PV_SHM_MAX_SLOTS);
+		PV_SHM_MAX_WORKERS, PV_RATE_MAX_SEC, PV_SHM_MIN_SLOTS, PV_SHM_MAX_SLOTS);
 }
 
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
@@ -58,7 +64,8 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 			 size_t why_len)
 {
 	enum { O_PCAP = 256, O_BPF, O_HOSTNET, O_WINDOW, O_SLOTS, O_INSTANCE, O_SENSOR_ID,
-	       O_USER, O_RING, O_BLOCK, O_NOPROMISC, O_WAITAGG, O_VERSION };
+	       O_USER, O_RING, O_BLOCK, O_NOPROMISC, O_WAITAGG, O_VERSION, O_ONLYHOSTS,
+	       O_GEOCITY, O_GEOASN, O_GEONF, O_ASNNF };
 	static const struct option opts[] = {
 		{"interface", required_argument, NULL, 'i'},
 		{"pcap", required_argument, NULL, O_PCAP},
@@ -66,6 +73,11 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 		{"bpf", required_argument, NULL, O_BPF},
 		{"host-net", required_argument, NULL, O_HOSTNET},
 		{"window", required_argument, NULL, O_WINDOW},
+		{"only-hosts", required_argument, NULL, O_ONLYHOSTS},
+		{"geo-city", required_argument, NULL, O_GEOCITY},
+		{"geo-asn", required_argument, NULL, O_GEOASN},
+		{"geoloc-notfound", no_argument, NULL, O_GEONF},
+		{"asn-notfound", no_argument, NULL, O_ASNNF},
 		{"slots", required_argument, NULL, O_SLOTS},
 		{"instance", required_argument, NULL, O_INSTANCE},
 		{"sensor-id", required_argument, NULL, O_SENSOR_ID},
@@ -115,8 +127,23 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 			o->host_net = optarg;
 			break;
 		case O_WINDOW:
-			if (parse_uint(optarg, 1, 86400, &o->window_sec))
-				bad = "--window (1..86400)";
+			if (parse_uint(optarg, 1, PV_RATE_MAX_SEC, &o->window_sec))
+				bad = "--window (1..3600)";
+			break;
+		case O_ONLYHOSTS:
+			o->only_hosts = optarg;
+			break;
+		case O_GEOCITY:
+			o->geo_city = optarg;
+			break;
+		case O_GEOASN:
+			o->geo_asn = optarg;
+			break;
+		case O_GEONF:
+			o->geoloc_notfound = true;
+			break;
+		case O_ASNNF:
+			o->asn_notfound = true;
 			break;
 		case O_SLOTS:
 			if (parse_uint(optarg, PV_SHM_MIN_SLOTS, PV_SHM_MAX_SLOTS, &o->slots))
@@ -172,6 +199,10 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 	}
 	if (optind < argc) {
 		snprintf(why, why_len, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if ((o->geoloc_notfound && !o->geo_city) || (o->asn_notfound && !o->geo_asn)) {
+		snprintf(why, why_len, "--geoloc-notfound needs --geo-city, --asn-notfound --geo-asn");
 		return -1;
 	}
 	if (!o->iface == !o->pcap) {

@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "sensor/decode.h"
+#include "sensor/geo.h"
 #include "sensor/privs.h"
 #include "sensor/ring.h"
 #include "sensor/worker.h"
@@ -51,6 +52,9 @@ struct sup {
 	struct bpf_program bpf;
 	bool have_bpf;
 	struct pv_cidr_set hostnets;
+	struct pv_cidr_set only_hosts;
+	struct pv_geo geo;
+	bool have_geo;
 	struct pv_user user;
 	uint64_t iface_drops_base;
 	bool region_made;
@@ -213,6 +217,10 @@ static pid_t worker_spawn(struct sup *s, unsigned shard, bool restarted)
 			.pcap_fd = s->o->pcap ? s->pcap_fds[shard] : -1,
 			.bpf = (s->o->pcap && s->have_bpf) ? &s->bpf : NULL,
 			.hostnets = &s->hostnets,
+			.only_hosts = s->o->only_hosts ? &s->only_hosts : NULL,
+			.geo = s->have_geo ? &s->geo : NULL,
+			.geoloc_notfound = s->o->geoloc_notfound,
+			.asn_notfound = s->o->asn_notfound,
 			.user = s->user,
 			.hash_seed = s->region.hdr->hash_seed,
 			.wait_ack = s->o->pcap != NULL,
@@ -356,6 +364,19 @@ static int setup(struct sup *s)
 		}
 	} else if (o->iface) {
 		hostnets_from_iface(&s->hostnets, o->iface);
+	}
+	pv_cidr_set_init(&s->only_hosts);
+	if (o->only_hosts &&
+	    pv_cidr_set_parse(&s->only_hosts, o->only_hosts, why, sizeof(why)) != PV_OK) {
+		pv_err("--only-hosts: %s", why);
+		return PV_ECONFIG;
+	}
+	if (o->geo_city || o->geo_asn) {
+		if (pv_geo_open(&s->geo, o->geo_city, o->geo_asn, why, sizeof(why)) != PV_OK) {
+			pv_err("%s", why);
+			return PV_ECONFIG;
+		}
+		s->have_geo = true;
 	}
 	if (o->pcap) {
 		rc = pcap_prepare(s, &dlt);

@@ -20,6 +20,11 @@ struct pv_sensor_opts {
 	unsigned workers;
 	const char *bpf;
 	const char *host_net;
+	const char *only_hosts;
+	const char *geo_city;
+	const char *geo_asn;
+	bool geoloc_notfound;
+	bool asn_notfound;
 	unsigned window_sec;
 	unsigned slots;
 	const char *instance;

@@ -16,10 +16,13 @@
 #include "sensor/count.h"
 #include "sensor/decode.h"
 #include "sensor/flowhash.h"
+#include "shm/metrics.h"
 
 #define POLL_MS 100
 #define HOUSEKEEP_NS 1000000000ull
 #define AGG_ALIVE_NS 3000000000ull
+#define NS_PER_SEC 1000000000ull
+#define GEO_CACHE_ENTRIES 8192
 
 static volatile sig_atomic_t worker_stop;
 
@@ -38,6 +41,9 @@ struct wctx {
 	uint64_t win_start_ns, win_end_ns;
 	uint64_t win_ns;
 	uint64_t next_housekeep;
+	uint64_t sec_start_ns; /* start of the packet second cc.sec_idx is of */
+	struct pv_count_ctx cc;
+	struct pv_geo_cache geo;
 	int linktype;
 };
 
@@ -96,13 +102,38 @@ static void window_set(struct wctx *c, uint64_t w, struct pv_metrics *m)
 	c->m = m;
 	c->win_start_ns = w * c->win_ns;
 	c->win_end_ns = c->win_start_ns + c->win_ns;
+	c->sec_start_ns = 0;
 }
 
 static void window_open(struct wctx *c, uint64_t w)
 {
+	struct pv_metrics *m;
+
 	if (c->cfg->wait_ack)
 		wait_slot_free(c, w);
-	window_set(c, w, pv_slot_begin(c->r, c->cfg->shard, w));
+	m = pv_slot_begin(c->r, c->cfg->shard, w);
+	pv_metrics_init(m, c->cfg->hash_seed);
+	window_set(c, w, m);
+}
+
+/* The packet's second changed: index into the per-second rate arrays. A
+ * packet older than the window (clock step, reordering) counts in its
+ * first second. Runs once per second of traffic, not per packet. */
+static void second_enter(struct wctx *c, uint64_t ts_ns)
+{
+	uint64_t sec = ts_ns / NS_PER_SEC, first = c->win_start_ns / NS_PER_SEC;
+	struct pv_rate_secs *r = &c->m->secs;
+
+	if (sec < first)
+		sec = first;
+	if (sec - first >= PV_RATE_MAX_SEC)
+		sec = first + PV_RATE_MAX_SEC - 1;
+	c->cc.sec_idx = (uint32_t)(sec - first);
+	c->sec_start_ns = sec * NS_PER_SEC;
+	if (r->first_sec == UINT64_MAX || sec < r->first_sec)
+		r->first_sec = sec;
+	if (sec > r->last_sec)
+		r->last_sec = sec;
 }
 
 /* Packet time moved past the open window: seal it, open the one of ts. */
@@ -156,7 +187,9 @@ static inline void handle_packet(struct wctx *c, const uint8_t *frame, uint32_t 
 	if (c->cfg->mode == PV_MODE_PCAP && c->cfg->workers > 1 &&
 	    pv_flow_hash_sym(&p, c->cfg->hash_seed) % c->cfg->workers != c->cfg->shard)
 		return;
-	pv_count_packet(c->m, &p, c->cfg->hostnets);
+	if (__builtin_expect(ts_ns - c->sec_start_ns >= NS_PER_SEC || ts_ns < c->sec_start_ns, 0))
+		second_enter(c, ts_ns);
+	pv_count_packet(c->m, &p, &c->cc);
 }
 
 /* --- live: the TPACKET_V3 ring --- */
@@ -333,6 +366,17 @@ int pv_worker_run(const struct pv_worker_cfg *cfg)
 		pv_err("worker %u: dropping privileges: %s", cfg->shard, why);
 		return 4;
 	}
+	c.cc.hostnets = cfg->hostnets;
+	c.cc.only_hosts = cfg->only_hosts;
+	c.cc.geoloc_notfound = cfg->geoloc_notfound;
+	c.cc.asn_notfound = cfg->asn_notfound;
+	if (cfg->geo) {
+		if (pv_geo_cache_init(&c.geo, cfg->geo, GEO_CACHE_ENTRIES) != PV_OK) {
+			pv_err("worker %u: no memory for the geo cache", cfg->shard);
+			return 4;
+		}
+		c.cc.geo = &c.geo;
+	}
 	pv_store64(&c.sh->heartbeat_ns, pv_mono_ns());
 	pv_store32(&c.sh->state, PV_SHARD_RUNNING);
 
@@ -359,5 +403,7 @@ int pv_worker_run(const struct pv_worker_cfg *cfg)
 	rc = cfg->mode == PV_MODE_LIVE ? run_live(&c) : run_pcap(&c);
 	pv_slot_seal(c.r, cfg->shard, UINT64_MAX);
 	pv_store32(&c.sh->state, PV_SHARD_DONE);
+	if (cfg->geo)
+		pv_geo_cache_fini(&c.geo);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "lib/cidr.h"
+#include "sensor/geo.h"
 #include "sensor/privs.h"
 #include "sensor/ring.h"
 #include "shm/region.h"
@@ -34,6 +35,9 @@ struct pv_worker_cfg {
 	int pcap_fd;                    /* offline: this shard's own open file */
 	const struct bpf_program *bpf;  /* offline filter, NULL if none */
 	const struct pv_cidr_set *hostnets;
+	const struct pv_cidr_set *only_hosts; /* NULL: no filter */
+	const struct pv_geo *geo;             /* NULL: no geo/ASN */
+	bool geoloc_notfound, asn_notfound;
 	struct pv_user user;
 	uint64_t hash_seed;
 	bool wait_ack;                  /* offline: never overwrite an unacked window */

@@ -25,8 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shm/hll.h"
+#include "shm/quantile.h"
+#include "shm/topk.h"
+
 #define PV_SHM_MAGIC 0x314e47524d535650ull /* "PVSMRGN1" little endian */
-#define PV_SHM_LAYOUT_VERSION 1u
+#define PV_SHM_LAYOUT_VERSION 2u
 #define PV_SHM_MAX_WORKERS 64u
 #define PV_SHM_MIN_SLOTS 3u
 #define PV_SHM_MAX_SLOTS 64u
@@ -86,12 +90,62 @@ struct pv_packets_block {
 };
 static_assert(sizeof(struct pv_packets_block) == 192, "packets block size");
 
-/* Everything one worker counts in one window. Plain counters: single writer. */
+/* Sketch sizes of this layout version (changing one bumps the version). */
+#define PV_TOPK_CAP 1024u       /* counters per top-K table */
+#define PV_TOPK_NAME_MAX 128u   /* geo / ASN names */
+#define PV_HLL_P 14u            /* HyperLogLog precision: 0.8 % standard error */
+#define PV_RATE_MAX_SEC 3600u   /* longest window: per-second rate arrays */
+
+/* METRICS.md `packets` sketches; each is a self-describing image placed in
+ * this memory by its *_init and validated by its *_check. */
+struct pv_packets_sketches {
+	uint8_t src_ips_in[PV_HLL_SIZE(PV_HLL_P)];  /* cardinality.src_ips_in */
+	uint8_t dst_ips_out[PV_HLL_SIZE(PV_HLL_P)]; /* cardinality.dst_ips_out */
+	uint8_t payload_size[PV_QS_SIZE(PV_QS_SIZE_NBUCKETS)];
+	uint8_t top_ipv4[PV_TOPK_SIZE(PV_TOPK_CAP, 4)];
+	uint8_t top_ipv6[PV_TOPK_SIZE(PV_TOPK_CAP, 16)];
+	uint8_t top_geo[PV_TOPK_SIZE(PV_TOPK_CAP, PV_TOPK_NAME_MAX)];
+	uint8_t top_asn[PV_TOPK_SIZE(PV_TOPK_CAP, PV_TOPK_NAME_MAX)];
+};
+static_assert(offsetof(struct pv_packets_sketches, dst_ips_out) % 8 == 0, "sketch alignment");
+static_assert(offsetof(struct pv_packets_sketches, payload_size) % 8 == 0, "sketch alignment");
+static_assert(offsetof(struct pv_packets_sketches, top_ipv4) % 8 == 0, "sketch alignment");
+static_assert(offsetof(struct pv_packets_sketches, top_ipv6) % 8 == 0, "sketch alignment");
+static_assert(offsetof(struct pv_packets_sketches, top_geo) % 8 == 0, "sketch alignment");
+static_assert(offsetof(struct pv_packets_sketches, top_asn) % 8 == 0, "sketch alignment");
+static_assert(sizeof(struct pv_packets_sketches) % 8 == 0, "sketch block size");
+
+enum pv_rate_kind {
+	PV_RATE_PPS_IN,
+	PV_RATE_PPS_OUT,
+	PV_RATE_PPS_TOTAL,
+	PV_RATE_BYTES_IN,
+	PV_RATE_BYTES_OUT,
+	PV_RATE_BYTES_TOTAL,
+	PV_RATE_N
+};
+
+/*
+ * Per-second counts of one window, indexed by (packet second - window start).
+ * A quantile sketch of per-second rates cannot be built per worker (each sees
+ * part of every second): the aggregator sums these arrays across shards and
+ * then folds each second into the rate sketches. [first_sec, last_sec] are
+ * the packet seconds counted (first_sec = UINT64_MAX: none).
+ */
+struct pv_rate_secs {
+	uint64_t first_sec;
+	uint64_t last_sec;
+	uint64_t v[PV_RATE_N][PV_RATE_MAX_SEC];
+};
+
+/* Everything one worker counts in one window: single writer, no locks. */
 struct pv_metrics {
 	struct pv_capture_block capture;
 	struct pv_packets_block packets;
+	struct pv_packets_sketches psk;
+	struct pv_rate_secs secs;
 };
-static_assert(sizeof(struct pv_metrics) % 64 == 0, "metrics block is cache-line sized");
+static_assert(offsetof(struct pv_metrics, psk) % 8 == 0, "sketches 8-byte aligned");
 
 struct pv_slot_hdr {
 	uint64_t seq;       /* (atomic) odd while WRITING, even otherwise */
@@ -107,7 +161,7 @@ static_assert(sizeof(struct pv_slot_hdr) == 64, "slot header size");
 struct pv_slot {
 	struct pv_slot_hdr hdr;
 	struct pv_metrics m;
-};
+} __attribute__((aligned(64)));
 static_assert(sizeof(struct pv_slot) % 64 == 0, "slot stride is cache-line sized");
 static_assert(offsetof(struct pv_slot, m) == 64, "metrics follow the slot header");
 
