@@ -290,9 +290,11 @@ static int start_children(struct analyze *a)
 {
 	const struct pv_analyze_opts *o = a->o;
 	char workers[16], window[16];
+	/* Each held window costs a merged view (~1 MiB): keep them all only
+	 * when they are printed; the total is kept regardless. */
 	char *agg_argv[] = {"pvaggregator", "--quiet", "--instance", a->instance, "--run-dir",
-			    a->dir, "--history", "100000", NULL};
-	char *sensor_argv[20];
+			    a->dir, "--history", o->per_window ? "100000" : "1", NULL};
+	char *sensor_argv[32];
 	size_t n = 0;
 	int err;
 
@@ -317,6 +319,18 @@ static int start_children(struct analyze *a)
 	if (o->bpf) {
 		sensor_argv[n++] = "--bpf";
 		sensor_argv[n++] = (char *)o->bpf;
+	}
+	if (o->only_hosts) {
+		sensor_argv[n++] = "--only-hosts";
+		sensor_argv[n++] = (char *)o->only_hosts;
+	}
+	if (o->geo_city) {
+		sensor_argv[n++] = "--geo-city";
+		sensor_argv[n++] = (char *)o->geo_city;
+	}
+	if (o->geo_asn) {
+		sensor_argv[n++] = "--geo-asn";
+		sensor_argv[n++] = (char *)o->geo_asn;
 	}
 	sensor_argv[n++] = "--wait-aggregator";
 	sensor_argv[n++] = SENSOR_WAIT_AGGREGATOR;

@@ -24,6 +24,9 @@ struct pv_analyze_opts {
 	unsigned window_sec;      /* 0: pvsensor's default window length */
 	const char *host_net;     /* "CIDR,..." for direction, or NULL */
 	const char *bpf;          /* BPF expression, or NULL */
+	const char *only_hosts;   /* net filter "CIDR,...", or NULL */
+	const char *geo_city;     /* MaxMind City DB, or NULL */
+	const char *geo_asn;      /* MaxMind ASN/ISP DB, or NULL */
 	bool json;                /* JSON documents instead of tables */
 	bool per_window;          /* also every window, oldest first */
 	unsigned finish_timeout_s; /* 0: PV_ANALYZE_FINISH_TIMEOUT_S */

@@ -71,7 +71,7 @@ static void usage_status(FILE *f)
 
 static void usage_show(FILE *f)
 {
-	fputs("usage: pvctl [GLOBAL OPTIONS] show [--window live|N | --merged K] [--json]\n"
+	fputs("usage: pvctl [GLOBAL OPTIONS] show [--window live|N | --merged K] [--top N] [--json]\n"
 	      "\n"
 	      "Prints one window as a table labelled with the METRICS.md paths, or as\n"
 	      "the METRICS.md window document.\n"
@@ -79,6 +79,7 @@ static void usage_show(FILE *f)
 	      "  --window N     the sealed window N steps back (default 0: the newest)\n"
 	      "  --window live  the open window, read now (its numbers still move)\n"
 	      "  --merged K     the newest K sealed windows merged into one (K >= 1)\n"
+	      "  --top N        entries shown per top table (default 10, max 100)\n"
 	      "  --json         the window document as JSON\n"
 	      "  -h, --help     this help\n"
 	      "\n"
@@ -90,7 +91,9 @@ static void usage_analyze(FILE *f)
 {
 	fprintf(f,
 		"usage: pvctl analyze FILE.pcap [--workers N] [--host-net CIDR,...]\n"
-		"                     [--window S] [--bpf EXPR] [--json] [--per-window]\n"
+		"                     [--window S] [--bpf EXPR] [--only-hosts CIDR,...]\n"
+		"                     [--geo-city FILE] [--geo-asn FILE] [--top N]\n"
+		"                     [--json] [--per-window]\n"
 		"\n"
 		"Runs a private pvsensor --pcap and pvaggregator (found beside pvctl, else\n"
 		"in PATH) in a temporary run directory, waits until the whole file is\n"
@@ -101,9 +104,13 @@ static void usage_analyze(FILE *f)
 		"  --workers N          sensor workers, 1..%u (default: online CPUs)\n"
 		"  --host-net CIDR,...  host networks that decide in/out (default: none,\n"
 		"                       so every packet counts as unknown_dir)\n"
-		"  --window S           window length in seconds, 1..86400 (default:\n"
+		"  --window S           window length in seconds, 1..3600 (default:\n"
 		"                       pvsensor's)\n"
 		"  --bpf EXPR           BPF filter expression (libpcap syntax)\n"
+		"  --only-hosts CIDR,.. count only packets from or to these networks\n"
+		"  --geo-city FILE      MaxMind City database (top_geoLoc)\n"
+		"  --geo-asn FILE       MaxMind ASN/ISP database (top_ASN)\n"
+		"  --top N              entries shown per top table (default 10, max 100)\n"
 		"  --json               the window document as JSON instead of a table\n"
 		"  --per-window         also every window, oldest first; JSON:\n"
 		"                       {\"total\": DOC, \"windows\": [DOC, ...]};\n"
@@ -228,13 +235,14 @@ static int cmd_show(const struct global *g, int argc, char **argv)
 	static const struct option opts[] = {
 		{"window", required_argument, NULL, 'w'},
 		{"merged", required_argument, NULL, 'm'},
+		{"top", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	Pvisor__Request__Kind kind = PVISOR__REQUEST__KIND__WINDOW;
 	Pvisor__Response *r = NULL;
-	uint32_t index = 0, count = 0;
+	uint32_t index = 0, count = 0, index_top;
 	bool json = false, window_given = false, merged_given = false;
 	int c, rc;
 
@@ -259,6 +267,12 @@ static int cmd_show(const struct global *g, int argc, char **argv)
 				return usage_error("show", usage_show,
 						   "--merged takes a window count >= 1 (got \"%s\")",
 						   optarg);
+			break;
+		case 't':
+			if (!parse_u32(optarg, 1, 100, &index_top))
+				return usage_error("show", usage_show,
+						   "--top takes 1..100 (got \"%s\")", optarg);
+			pv_render_set_top(index_top);
 			break;
 		case 'j':
 			json = true;
@@ -288,7 +302,8 @@ static int cmd_show(const struct global *g, int argc, char **argv)
 
 static int cmd_analyze(int argc, char **argv)
 {
-	enum { O_WORKERS = 256, O_HOSTNET, O_WINDOW, O_BPF, O_JSON, O_PERWIN };
+	enum { O_WORKERS = 256, O_HOSTNET, O_WINDOW, O_BPF, O_JSON, O_PERWIN, O_TOP, O_ONLY,
+	       O_GEOCITY, O_GEOASN };
 	static const struct option opts[] = {
 		{"workers", required_argument, NULL, O_WORKERS},
 		{"host-net", required_argument, NULL, O_HOSTNET},
@@ -296,6 +311,10 @@ static int cmd_analyze(int argc, char **argv)
 		{"bpf", required_argument, NULL, O_BPF},
 		{"json", no_argument, NULL, O_JSON},
 		{"per-window", no_argument, NULL, O_PERWIN},
+		{"top", required_argument, NULL, O_TOP},
+		{"only-hosts", required_argument, NULL, O_ONLY},
+		{"geo-city", required_argument, NULL, O_GEOCITY},
+		{"geo-asn", required_argument, NULL, O_GEOASN},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -316,9 +335,9 @@ static int cmd_analyze(int argc, char **argv)
 			o.host_net = optarg;
 			break;
 		case O_WINDOW:
-			if (!parse_u32(optarg, 1, 86400, &v))
+			if (!parse_u32(optarg, 1, 3600, &v))
 				return usage_error("analyze", usage_analyze,
-						   "--window takes seconds, 1..86400 (got \"%s\")",
+						   "--window takes seconds, 1..3600 (got \"%s\")",
 						   optarg);
 			o.window_sec = v;
 			break;
@@ -330,6 +349,21 @@ static int cmd_analyze(int argc, char **argv)
 			break;
 		case O_PERWIN:
 			o.per_window = true;
+			break;
+		case O_TOP:
+			if (!parse_u32(optarg, 1, 100, &v))
+				return usage_error("analyze", usage_analyze,
+						   "--top takes 1..100 (got \"%s\")", optarg);
+			pv_render_set_top(v);
+			break;
+		case O_ONLY:
+			o.only_hosts = optarg;
+			break;
+		case O_GEOCITY:
+			o.geo_city = optarg;
+			break;
+		case O_GEOASN:
+			o.geo_asn = optarg;
 			break;
 		case 'h':
 			usage_analyze(stdout);

@@ -1953,7 +1953,8 @@ static void ev_scan(struct gen *g)
 /* ESP between our VPN gateway and a few peers: other_l4 that is not ICMP. <= 3. */
 static void ev_esp(struct gen *g)
 {
-	uint32_t i = rng_below(&g->r, 8);
+	/* even peers are IPv4, odd ones IPv6 */
+	uint32_t i = 2 * rng_below(&g->r, 4) + (rng_chance(&g->r, g->o.v6_frac) ? 1 : 0);
 	struct addr peer = g->esp_peers[i];
 	struct addr gw = addr_is4(&peer) ? addr4(10, 0, 0, 1) : host6_addr(1);
 	struct l2 l2;

@@ -3,7 +3,8 @@
  * pv_sensor_opts_parse): the defaults, every option in its short, long and
  * --opt=value spellings, the range of each number (both ends accepted, one
  * past refused, negatives, non-numbers and values that would wrap a 32-bit
- * unsigned refused), exactly one of -i and --pcap, unknown options, missing
+ * unsigned refused), exactly one of -i and --pcap, the not-found filters
+ * only with their database, unknown options, missing
  * values and stray arguments (-1 and a message naming the culprit), and
  * --help/--version (1). The parser runs getopt_long, whose state is global:
  * every case parses several command lines in a row, so a parse must not be
@@ -25,7 +26,11 @@
 #include "sensor/supervisor.h"
 #include "shm/layout.h"
 
-#define MAXARGS 32
+#define MAXARGS 48
+/* The longest window: per-second rate arrays cover one (shm/layout.h). */
+#define WINDOW_MAX_S "3600"
+#define WINDOW_PAST_S "3601"
+_Static_assert(PV_RATE_MAX_SEC == 3600, "update WINDOW_MAX_S and WINDOW_PAST_S");
 
 struct parsed {
 	int rc;
@@ -118,6 +123,12 @@ static void test_defaults(void **state)
 	assert_true(p.o.promisc);
 	assert_int_equal(p.o.wait_aggregator_sec, 0);
 	assert_int_equal(p.o.verbose, 0);
+	assert_false(p.o.quiet);
+	assert_null(p.o.only_hosts);
+	assert_null(p.o.geo_city);
+	assert_null(p.o.geo_asn);
+	assert_false(p.o.geoloc_notfound);
+	assert_false(p.o.asn_notfound);
 
 	p = parse("-i", "eth0");
 	expect_ok(&p);
@@ -137,7 +148,10 @@ static void test_every_option(void **state)
 				"--host-net", "10.0.0.0/8,2001:db8::/32", "--window", "10",
 				"--slots", "16", "--instance", "edge-1", "--sensor-id", "pop-ams",
 				"--user", "nobody", "--ring-mb", "128", "--block-ms", "20",
-				"--no-promisc", "--wait-aggregator", "30", "--verbose", "-v");
+				"--no-promisc", "--wait-aggregator", "30", "--verbose", "-v",
+				"--only-hosts", "192.0.2.0/24", "--geo-city", "/g/city.mmdb",
+				"--geo-asn", "/g/asn.mmdb", "--geoloc-notfound", "--asn-notfound",
+				"--quiet");
 
 	(void)state;
 	expect_ok(&p);
@@ -155,6 +169,16 @@ static void test_every_option(void **state)
 	assert_false(p.o.promisc);
 	assert_int_equal(p.o.wait_aggregator_sec, 30);
 	assert_int_equal(p.o.verbose, 2);
+	assert_true(p.o.quiet);
+	assert_string_equal(p.o.only_hosts, "192.0.2.0/24");
+	assert_string_equal(p.o.geo_city, "/g/city.mmdb");
+	assert_string_equal(p.o.geo_asn, "/g/asn.mmdb");
+	assert_true(p.o.geoloc_notfound);
+	assert_true(p.o.asn_notfound);
+
+	p = parse("-q", "--pcap", "f");
+	expect_ok(&p);
+	assert_true(p.o.quiet);
 
 	/* Short spellings, glued values, --opt=value, options after the file. */
 	p = parse("-w5", "-vvv", "--pcap=/tmp/a b.pcap", "--window=1", "--slots=3");
@@ -188,11 +212,11 @@ static void test_range_ends(void **state)
 	assert_int_equal(p.o.block_tov_ms, 1);
 	assert_int_equal(p.o.wait_aggregator_sec, 0);
 
-	p = parse("--pcap", "f", "-w", "64", "--window", "86400", "--slots", "64", "--ring-mb",
+	p = parse("--pcap", "f", "-w", "64", "--window", WINDOW_MAX_S, "--slots", "64", "--ring-mb",
 		  "65536", "--block-ms", "10000", "--wait-aggregator", "3600");
 	expect_ok(&p);
 	assert_int_equal(p.o.workers, PV_SHM_MAX_WORKERS);
-	assert_int_equal(p.o.window_sec, 86400);
+	assert_int_equal(p.o.window_sec, PV_RATE_MAX_SEC);
 	assert_int_equal(p.o.slots, PV_SHM_MAX_SLOTS);
 	assert_int_equal(p.o.ring_mb, 65536);
 	assert_int_equal(p.o.block_tov_ms, 10000);
@@ -213,7 +237,8 @@ static void test_bad_values(void **state)
 		{"--workers", "4294967297", "--workers"}, /* 2^32 + 1 must not wrap to 1 */
 		{"--workers", "18446744073709551617", "--workers"},
 		{"--window", "0", "--window"},
-		{"--window", "86401", "--window"},
+		{"--window", WINDOW_PAST_S, "--window"},
+		{"--window", "86400", "--window"},
 		{"--window", "-60", "--window"},
 		{"--window", "4294967356", "--window"}, /* 2^32 + 60 */
 		{"--window", "1.5", "--window"},
@@ -250,6 +275,13 @@ static void test_source_choice(void **state)
 	struct parsed p;
 
 	(void)state;
+	/* The not-found filters need the database they look in. */
+	p = parse("--pcap", "f", "--geoloc-notfound");
+	expect_usage_error(&p, "--geo-city");
+	p = parse("--pcap", "f", "--asn-notfound", "--geo-city", "c.mmdb");
+	expect_usage_error(&p, "--geo-asn");
+	p = parse("--pcap", "f", "--asn-notfound", "--geo-asn", "a.mmdb");
+	expect_ok(&p);
 	p = parse("-w", "2");
 	expect_usage_error(&p, "exactly one");
 	p = parse("-i", "eth0", "--pcap", "f.pcap");
@@ -304,7 +336,9 @@ static void test_usage_text(void **state)
 					    "--host-net", "--window", "--slots", "--instance",
 					    "--sensor-id", "--user", "--ring-mb", "--block-ms",
 					    "--no-promisc", "--wait-aggregator", "--verbose",
-					    "--help", "--version"};
+					    "--quiet", "--only-hosts", "--geo-city", "--geo-asn",
+					    "--geoloc-notfound", "--asn-notfound", "--help",
+					    "--version"};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

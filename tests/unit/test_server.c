@@ -50,25 +50,34 @@
 
 enum where { IN_PACKETS, IN_CAPTURE, IN_DECODE_ERRORS };
 
+enum block { IN_PACKETS_BLOCK, IN_CAPTURE_BLOCK };
+
 struct field {
 	const char *name;
-	size_t shm;      /* offset in struct pv_metrics */
-	enum where where;
-	size_t pb;       /* offset in the protobuf message named by where */
+	enum block block; /* where the worker counts it */
+	size_t off;       /* offset in that block */
+	enum where where; /* the protobuf message that reports it */
+	size_t pb;        /* offset in that message */
 };
 
-#define PK(n) {#n, offsetof(struct pv_metrics, packets.n), IN_PACKETS, offsetof(Pvisor__Packets, n)}
-#define CAP(n) {#n, offsetof(struct pv_metrics, capture.n), IN_CAPTURE, offsetof(Pvisor__Capture, n)}
+#define PK(n)                                                                                  \
+	{#n, IN_PACKETS_BLOCK, offsetof(struct pv_packets_block, n), IN_PACKETS,               \
+	 offsetof(Pvisor__Packets, n)}
+#define CAP(n)                                                                                 \
+	{#n, IN_CAPTURE_BLOCK, offsetof(struct pv_capture_block, n), IN_CAPTURE,               \
+	 offsetof(Pvisor__Capture, n)}
 
 static const struct field fields[] = {
 	PK(total), PK(filtered), PK(ipv4), PK(ipv6), PK(tcp), PK(udp), PK(other_l4),
 	PK(icmp), PK(fragments), PK(tcp_syn), PK(in), PK(out), PK(unknown_dir),
 	PK(deep_samples), PK(bytes_total), PK(bytes_in), PK(bytes_out),
 	CAP(ring_packets), CAP(ring_drops), CAP(ring_freezes), CAP(crash_skipped),
-	{"decode_errors.truncated", offsetof(struct pv_metrics, capture.decode_truncated),
-	 IN_DECODE_ERRORS, offsetof(Pvisor__DecodeErrors, truncated)},
-	{"decode_errors.malformed", offsetof(struct pv_metrics, capture.decode_malformed),
-	 IN_DECODE_ERRORS, offsetof(Pvisor__DecodeErrors, malformed)},
+	{"decode_errors.truncated", IN_CAPTURE_BLOCK,
+	 offsetof(struct pv_capture_block, decode_truncated), IN_DECODE_ERRORS,
+	 offsetof(Pvisor__DecodeErrors, truncated)},
+	{"decode_errors.malformed", IN_CAPTURE_BLOCK,
+	 offsetof(struct pv_capture_block, decode_malformed), IN_DECODE_ERRORS,
+	 offsetof(Pvisor__DecodeErrors, malformed)},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -78,10 +87,19 @@ static uint64_t cval(size_t f, uint64_t w, uint32_t shard)
 	return ((uint64_t)(f + 1) << 32) | (1ull << ((w - BASE_W) * NSHARDS + shard));
 }
 
-static void metrics_fill(struct pv_metrics *m, uint64_t w, uint32_t shard)
+/* Counter f in a worker's block or in a merged view (same two blocks). */
+static uint64_t *counter(struct pv_capture_block *c, struct pv_packets_block *k, size_t f)
+{
+	uint8_t *base = fields[f].block == IN_PACKETS_BLOCK ? (uint8_t *)k : (uint8_t *)c;
+
+	return (uint64_t *)(base + fields[f].off);
+}
+
+static void counters_fill(struct pv_capture_block *c, struct pv_packets_block *k, uint64_t w,
+			  uint32_t shard)
 {
 	for (size_t f = 0; f < NFIELDS; f++)
-		*(uint64_t *)((uint8_t *)m + fields[f].shm) = cval(f, w, shard);
+		*counter(c, k, f) = cval(f, w, shard);
 }
 
 /* Sum a merge of windows [first, first + n) over the shards in mask must show. */
@@ -130,6 +148,9 @@ static void expect_snap(const Pvisor__Snapshot *s, uint64_t first, uint32_t n, u
 	assert_int_equal(s->window->windows_merged, n);
 	assert_false(s->window->live);
 	assert_int_equal(s->capture->workers, NSHARDS);
+	assert_int_equal(s->capture->windows_corrupt, 0);
+	assert_int_equal(s->sketch_layout, PV_SHM_LAYOUT_VERSION);
+	assert_true(s->packets->src_ips_in.len > 0 && s->packets->top_ipv4.len > 0);
 	for (size_t f = 0; f < NFIELDS; f++) {
 		uint64_t got = snap_field(s, f), want = expect_sum(f, first, n, mask);
 		if (got != want)
@@ -214,7 +235,7 @@ static struct pv_metrics *shard_open(struct fx *f, uint32_t shard, uint64_t w)
 	struct pv_metrics *m = pv_slot_begin(&f->w, shard, w);
 
 	pv_metrics_init(m, f->w.hdr->hash_seed);
-	metrics_fill(m, w, shard);
+	counters_fill(&m->capture, &m->packets, w, shard);
 	return m;
 }
 
@@ -833,26 +854,26 @@ static void test_window_merge(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_non_null(d);
-	pv_metrics_init(&a->m, 0);
-	pv_metrics_init(&b->m, 0);
-	metrics_fill(&a->m, BASE_W + 1, 0);
-	metrics_fill(&b->m, BASE_W, 1);
+	pv_view_init(&a->v);
+	pv_view_init(&b->v);
+	counters_fill(&a->v.capture, &a->v.packets, BASE_W + 1, 0);
+	counters_fill(&b->v.capture, &b->v.packets, BASE_W, 1);
 	a->window_id = 50;
 	a->window_sec = 10;
 	a->merged = 2;
 	a->x = (struct pv_window_extra){.workers = 4, .worker_restarts = 1, .interface_drops = 2,
-					.overwritten_unread = 3, .incomplete = 1};
+					.overwritten_unread = 3, .incomplete = 1, .corrupt = 5};
 	b->window_id = 48;
 	b->window_sec = 10;
 	b->merged = 3;
 	b->x = (struct pv_window_extra){.workers = 2, .worker_restarts = 10, .interface_drops = 20,
-					.overwritten_unread = 30, .incomplete = 0};
+					.overwritten_unread = 30, .incomplete = 0, .corrupt = 50};
 
-	pv_window_merge(d, a);
+	assert_int_equal(pv_window_merge(d, a), PV_OK);
 	assert_memory_equal(d, a, sizeof(*a));
 
 	/* An older window into a newer one: the older id is kept. */
-	pv_window_merge(d, b);
+	assert_int_equal(pv_window_merge(d, b), PV_OK);
 	assert_int_equal(d->window_id, 48);
 	assert_int_equal(d->window_sec, 10);
 	assert_int_equal(d->merged, 5);
@@ -861,19 +882,21 @@ static void test_window_merge(void **state)
 	assert_int_equal(d->x.interface_drops, 22);
 	assert_int_equal(d->x.overwritten_unread, 33);
 	assert_int_equal(d->x.incomplete, 1);
+	assert_int_equal(d->x.corrupt, 55);
 	for (size_t f = 0; f < NFIELDS; f++)
-		assert_int_equal(*(uint64_t *)((uint8_t *)&d->m + fields[f].shm),
+		assert_int_equal(*counter(&d->v.capture, &d->v.packets, f),
 				 cval(f, BASE_W + 1, 0) + cval(f, BASE_W, 1));
 
 	/* A newer one into it: the id stays, the rest adds up again. */
 	a->window_id = 60;
-	pv_window_merge(d, a);
+	assert_int_equal(pv_window_merge(d, a), PV_OK);
 	assert_int_equal(d->window_id, 48);
 	assert_int_equal(d->merged, 7);
 	assert_int_equal(d->x.workers, 4);
 	assert_int_equal(d->x.incomplete, 2);
+	assert_int_equal(d->x.corrupt, 60);
 	for (size_t f = 0; f < NFIELDS; f++)
-		assert_int_equal(*(uint64_t *)((uint8_t *)&d->m + fields[f].shm),
+		assert_int_equal(*counter(&d->v.capture, &d->v.packets, f),
 				 2 * cval(f, BASE_W + 1, 0) + cval(f, BASE_W, 1));
 	free(a);
 	free(b);
