@@ -86,7 +86,10 @@ int pv_cidr_set_parse(struct pv_cidr_set *s, const char *list, char *why, size_t
 {
 	const char *p = list;
 
-	while (p && *p) {
+	/* An empty list is an empty set; "a," is an empty item like ",a". */
+	if (!list || !*list)
+		return PV_OK;
+	while (p) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
 		char item[64];

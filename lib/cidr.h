@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PV_CIDR_MAX 64
 
@@ -30,7 +31,12 @@ int pv_cidr_set_add(struct pv_cidr_set *s, int af, const uint8_t *addr, unsigned
 
 static inline bool pv_cidr_match4(const struct pv_cidr_set *s, const uint8_t a[4])
 {
-	uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+	uint32_t v;
+
+	memcpy(&v, a, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
 
 	for (uint32_t i = 0; i < s->n4; i++)
 		if ((v & s->v4_mask[i]) == s->v4_net[i])
@@ -40,10 +46,12 @@ static inline bool pv_cidr_match4(const struct pv_cidr_set *s, const uint8_t a[4
 
 static inline uint64_t pv_cidr_be64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 

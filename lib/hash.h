@@ -19,7 +19,24 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * xxhash.h in its header-only mode: XXH3 of a 4..16-byte key then compiles to
+ * a dozen inline instructions, where a call into libxxhash.so costs ~3 ns
+ * more (PLT, prologue, length dispatch) and is paid for several keys of
+ * every packet. Same header, same function, same output. The mode is scoped
+ * to this include, so a later plain #include <xxhash.h> (sensor/flowhash.h)
+ * still declares the library's symbols; either order compiles.
+ */
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#define PV_HASH_UNDEF_INLINE_ALL
+#endif
 #include <xxhash.h>
+#ifdef PV_HASH_UNDEF_INLINE_ALL
+#undef XXH_INLINE_ALL
+#undef PV_HASH_UNDEF_INLINE_ALL
+#endif
 
 /*
  * Fixed seed of every cardinality sketch: the 64-bit golden ratio

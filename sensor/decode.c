@@ -12,6 +12,8 @@
  */
 #include "sensor/decode.h"
 
+#include <string.h>
+
 #include <stddef.h>
 
 #include "lib/cursor.h"
@@ -87,12 +89,11 @@ static int decode_l4(struct pv_cursor *c, uint32_t decl, uint8_t proto, int jumb
 
 	switch (proto) {
 	case PV_IPPROTO_TCP:
-		sport = pv_cur_u16(c);
-		dport = pv_cur_u16(c);
-		pv_cur_skip(c, 8); /* seq, ack */
-		off = pv_cur_u8(c);
-		tflags = pv_cur_u8(c);
-		pv_cur_skip(c, 6); /* window, checksum, urgent pointer */
+		sport = pv_rd16(c->pos);
+		dport = pv_rd16(c->pos + 2);
+		off = c->pos[12];
+		tflags = c->pos[13];
+		pv_cur_advance(c, 20);
 		hlen = (uint32_t)(off >> 4) * 4;
 		if (hlen < 20 || hlen > decl)
 			return PV_DEC_MALFORMED;
@@ -103,10 +104,10 @@ static int decode_l4(struct pv_cursor *c, uint32_t decl, uint8_t proto, int jumb
 		p->tcp_flags = tflags;
 		break;
 	case PV_IPPROTO_UDP:
-		sport = pv_cur_u16(c);
-		dport = pv_cur_u16(c);
-		ulen = pv_cur_u16(c);
-		pv_cur_skip(c, 2);
+		sport = pv_rd16(c->pos);
+		dport = pv_rd16(c->pos + 2);
+		ulen = pv_rd16(c->pos + 4);
+		pv_cur_advance(c, 8);
 		if (!jumbo && ulen < 8)
 			return PV_DEC_MALFORMED;
 		if (!jumbo && !(p->flags & PV_PKT_FRAG) && ulen > decl)
@@ -120,7 +121,7 @@ static int decode_l4(struct pv_cursor *c, uint32_t decl, uint8_t proto, int jumb
 		break;
 	default: /* ICMP, ICMPv6: type, code, checksum, 4 type-specific bytes */
 		sport = dport = 0;
-		pv_cur_skip(c, 8);
+		pv_cur_advance(c, 8);
 		break;
 	}
 
@@ -143,23 +144,20 @@ static int decode_ipv4(struct pv_cursor *c, struct pv_pkt *p)
 	uint32_t ihl;
 	uint8_t src[4], dst[4];
 
-	vihl = pv_cur_u8(c);
-	if (c->err)
+	if (!pv_cur_need(c, 1))
 		return PV_DEC_TRUNCATED;
+	vihl = hdr[0];
 	ihl = (uint32_t)(vihl & 0x0f) * 4;
 	if (vihl >> 4 != 4 || ihl < 20)
 		return PV_DEC_MALFORMED;
-	if (!pv_cur_need(c, 19))
+	if (!pv_cur_need(c, 20))
 		return PV_DEC_TRUNCATED;
-	pv_cur_skip(c, 1); /* TOS */
-	tot = pv_cur_u16(c);
-	pv_cur_skip(c, 2); /* id */
-	frag = pv_cur_u16(c);
-	pv_cur_skip(c, 1); /* TTL */
-	proto = pv_cur_u8(c);
-	pv_cur_skip(c, 2); /* checksum */
-	pv_cur_copy(c, src, 4);
-	pv_cur_copy(c, dst, 4);
+	tot = pv_rd16(hdr + 2);
+	frag = pv_rd16(hdr + 6);
+	proto = hdr[9];
+	memcpy(src, hdr + 12, 4);
+	memcpy(dst, hdr + 16, 4);
+	pv_cur_advance(c, 20);
 	if (tot < ihl)
 		return PV_DEC_MALFORMED;
 	/* Bytes past the total length are link padding (Ethernet minimum
@@ -172,10 +170,8 @@ static int decode_ipv4(struct pv_cursor *c, struct pv_pkt *p)
 	p->l3 = 4;
 	p->l3_ptr = hdr;
 	p->ip_len = tot;
-	for (int i = 0; i < 4; i++) {
-		p->src[i] = src[i];
-		p->dst[i] = dst[i];
-	}
+	memcpy(p->src, src, 4);
+	memcpy(p->dst, dst, 4);
 
 	if (frag & 0x3fff) { /* MF or a fragment offset; DF is bit 0x4000 */
 		p->flags |= PV_PKT_FRAG;
@@ -200,19 +196,18 @@ static int decode_ipv6(struct pv_cursor *c, struct pv_pkt *p)
 	uint32_t decl, hlen;
 	int jumbo;
 
-	b0 = pv_cur_u8(c);
-	if (c->err)
+	if (!pv_cur_need(c, 1))
 		return PV_DEC_TRUNCATED;
+	b0 = hdr[0];
 	if (b0 >> 4 != 6)
 		return PV_DEC_MALFORMED;
-	if (!pv_cur_need(c, 39))
+	if (!pv_cur_need(c, 40))
 		return PV_DEC_TRUNCATED;
-	pv_cur_skip(c, 3); /* traffic class, flow label */
-	plen = pv_cur_u16(c);
-	nh = pv_cur_u8(c);
-	pv_cur_skip(c, 1); /* hop limit */
-	pv_cur_copy(c, p->src, 16);
-	pv_cur_copy(c, p->dst, 16);
+	plen = pv_rd16(hdr + 4);
+	nh = hdr[6];
+	memcpy(p->src, hdr + 8, 16);
+	memcpy(p->dst, hdr + 24, 16);
+	pv_cur_advance(c, 40);
 
 	/* Payload length 0 with a hop-by-hop header is a jumbogram (RFC
 	 * 2675): the real length sits in an option; what was captured is a

@@ -105,7 +105,7 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 	o->block_tov_ms = 50;
 	o->promisc = true;
 
-	optind = 1;
+	optind = 0; /* glibc's full reset: also forgets a half-read "-hv" cluster */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:w:vqh", opts, NULL)) != -1) {
 		const char *bad = NULL;
@@ -189,7 +189,10 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 			snprintf(why, why_len, "option %s needs a value", argv[optind - 1]);
 			return -1;
 		default:
-			snprintf(why, why_len, "unknown option %s", argv[optind - 1]);
+			if (optopt > 0 && optopt < 128 && !strchr("iwvqh", optopt))
+				snprintf(why, why_len, "unknown option -%c", optopt);
+			else
+				snprintf(why, why_len, "unknown option %s", argv[optind - 1]);
 			return -1;
 		}
 		if (bad) {

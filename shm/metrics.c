@@ -87,8 +87,13 @@ int pv_metrics_check(const struct pv_metrics *m)
 
 int pv_metrics_merge(struct pv_metrics *dst, const struct pv_metrics *src)
 {
-	int rc = sketches_merge(&dst->psk, &src->psk);
+	int rc;
 
+	/* Merging trusts the images' sizes and indices: never merge one that
+	 * was not checked (once per window and shard, not per packet). */
+	if ((rc = pv_metrics_check(dst)) != PV_OK || (rc = pv_metrics_check(src)) != PV_OK)
+		return rc;
+	rc = sketches_merge(&dst->psk, &src->psk);
 	if (rc != PV_OK)
 		return rc;
 	sum_u64(&dst->capture, &src->capture, sizeof(dst->capture));
@@ -124,8 +129,11 @@ int pv_view_add_metrics(struct pv_view *v, const struct pv_metrics *m, uint64_t 
 			uint64_t now_sec)
 {
 	const struct pv_rate_secs *r = &m->secs;
-	int rc = sketches_merge(&v->psk, &m->psk);
+	int rc;
 
+	if ((rc = pv_metrics_check(m)) != PV_OK)
+		return rc;
+	rc = sketches_merge(&v->psk, &m->psk);
 	if (rc != PV_OK)
 		return rc;
 	sum_u64(&v->capture, &m->capture, sizeof(v->capture));
@@ -152,8 +160,11 @@ int pv_view_add_metrics(struct pv_view *v, const struct pv_metrics *m, uint64_t 
 
 int pv_view_merge(struct pv_view *dst, const struct pv_view *src)
 {
-	int rc = sketches_merge(&dst->psk, &src->psk);
+	int rc;
 
+	if ((rc = pv_view_check(dst)) != PV_OK || (rc = pv_view_check(src)) != PV_OK)
+		return rc;
+	rc = sketches_merge(&dst->psk, &src->psk);
 	if (rc != PV_OK)
 		return rc;
 	for (int i = 0; i < PV_RATE_N; i++)

@@ -24,7 +24,8 @@ void pv_metrics_init(struct pv_metrics *m, uint64_t seed);
 /* Validates every sketch image (a copy out of shared memory is untrusted). */
 int pv_metrics_check(const struct pv_metrics *m);
 
-/* dst += src: counters, sketches, per-second arrays. Both checked. */
+/* dst += src: counters, sketches, per-second arrays. Checks both first and
+ * returns the check's error without changing dst. */
 int pv_metrics_merge(struct pv_metrics *dst, const struct pv_metrics *src);
 
 struct pv_rate_sketches {

@@ -373,14 +373,15 @@ int pv_qs_check(const void *mem, size_t len)
 		return PV_ECORRUPT;
 	/*
 	 * min and max were added like any value, so their own buckets are
-	 * not empty, and no value lies below min's bucket or above max's.
+	 * not empty (and hold two values when min != max share one), and no
+	 * value lies below min's bucket or above max's.
 	 * The mapping's rounding may order two values a last-ulp apart across
 	 * a bucket edge the wrong way, hence one bucket of slack; the low
 	 * bucket is an exact comparison and gets none.
 	 */
 	bmin = pv_qs_bucket_of(&h, h.min);
 	bmax = pv_qs_bucket_of(&h, h.max);
-	if (!bk[bmin] || !bk[bmax])
+	if (!bk[bmin] || !bk[bmax] || (h.min != h.max && bmin == bmax && bk[bmin] < 2))
 		return PV_ECORRUPT;
 	if (first + 1 < bmin || last > bmax + 1 || (bmin > 0 && first == 0))
 		return PV_ECORRUPT;

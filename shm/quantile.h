@@ -62,7 +62,6 @@
 #ifndef PV_SHM_QUANTILE_H
 #define PV_SHM_QUANTILE_H
 
-#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -258,8 +257,9 @@ int pv_qs_merge(void *dst, const void *src);
  * min_indexable finite and in range, multiplier and index_offset exactly as
  * derived, reserved fields zero, count == sum of the buckets without
  * overflow, min/max +inf/-inf when empty, else not NaN, not -0, min <= max,
- * and each in (or next to) the first / last non-empty bucket. Reads nothing
- * outside [mem, mem + len).
+ * each in a non-empty bucket that is (or is next to) the first / last one,
+ * and two values counted when min != max. Reads nothing outside
+ * [mem, mem + len).
  */
 int pv_qs_check(const void *mem, size_t len);
 

@@ -27,38 +27,40 @@
  * f <= mu <= the new minimum. Every step adds w to both sides of J.
  *
  * Merge. The mergeable-summaries merge of Agarwal, Cormode, Huang, Phillips,
- * Wei and Yi (PODS 2012) for Misra-Gries summaries, entered and left through
- * the Space-Saving <-> Misra-Gries correspondence:
- *  1. MG view of each side: a(x) = count(x) - mu for its entries, 0 for
- *     others. From K1-K3, a(x) <= f(x) <= a(x) + mu, and by J the view's
- *     deficit D = N - sum a is >= m * mu: so f - a <= D/m.
- *  2. g(x) = a(x) + b(x) over the union of keys (<= 2m of them); then
- *     f - g <= (D_a + D_b)/m, with D_a + D_b = N - sum g and N = N_a + N_b.
- *  3. delta = the (m+1)-th largest g (0 if there are at most m keys); keep
- *     the m largest g (ties by key bytes) and lower each by delta. The m+1
- *     largest lose delta each, so the new deficit D' = N - sum (g-delta)+ is
- *     >= D_a + D_b + (m+1) delta, and for every key
- *     f - (g-delta)+ <= (D_a + D_b)/m + delta <= D'/m.
- *  4. Back to Space-Saving: with G = floor(D'/m) (f is an integer, so
- *     f - (g-delta)+ <= G), each kept key gets
- *         count = max(F', min(g - delta + G, U))
- *     where U = the sum of the two sides' upper bounds (count if present,
- *     else mu of that side), and error = count - L, L = the sum of the
- *     lower bounds (count - error if present, else 0). The new floor is
- *         F' = min(G, max(mu_a + mu_b, largest U of a dropped key))
- *     which bounds every key now absent (never seen: mu_a + mu_b; dropped:
- *     its U; any: G). J holds because count <= g - delta + G and
- *     sum (g-delta) + m G <= N; K3 because count - L <= G and
- *     count - L <= U - L <= mu_a + mu_b (L >= g since error <= mu), and F'
- *     is at least the smaller of those; K1/K2 by construction.
- * So the guarantee holds for the union with N = N_a + N_b, and in any order
- * of merges. Every quantity above is symmetric in the two sides and ties are
- * broken by key bytes, so merge(a, b) and merge(b, a) keep the same keys with
- * the same counts and errors; the result is laid out in a canonical order
- * (entries by count desc then key, heap ascending, index filled in entry
- * order), so with equal seeds the bytes are identical. Merging with an empty
- * table gives the same list back (U keeps every count), and a table merged
- * with itself doubles exactly.
+ * Wei and Yi (PODS 2012), entered and left through the correspondence between
+ * Space-Saving and Misra-Gries. Each side's MG view is a(x) = count(x) - mu
+ * for its entries (its smallest counter drops to 0) and 0 for other keys; the
+ * MG merge adds the views per key, g = a + b, subtracts the (m+1)-th largest
+ * g and keeps the keys with what is left (at most m). Converting back, each
+ * kept key needs an upper bound of its true weight: the sum of the two sides'
+ * upper bounds U(x) = (count_a(x) or mu_a) + (count_b(x) or mu_b) is one, and
+ * U = g + mu_a + mu_b, so "the m largest g" are "the m largest U". The MG
+ * estimate plus its share of the deficit, g - delta + floor(D'/m), would do
+ * too, but is never below U (D' >= D_a + D_b + (m+1) delta and each side's
+ * D >= m mu): we store the tighter U. So, over the union of both sides' keys:
+ *     keep the m largest U (ties by key bytes: deterministic, and harmless
+ *     as a tie at the cut is a key whose U is the floor anyway);
+ *     count = U, error = U - L with L the sum of the sides' lower bounds
+ *     (count - error, or 0 where absent);
+ *     floor = max(mu_a + mu_b, largest U not kept); total = N_a + N_b.
+ * Why the invariants survive (hence the guarantee for the union, N/m with
+ * N = N_a + N_b, after any number of merges in any order):
+ *   K1: U and L are sums of upper and lower bounds (K1, K2 of each side).
+ *   K2: a key now absent was in neither table (f <= mu_a + mu_b) or was
+ *       dropped (f <= its U); both are <= floor, and the new minimum is
+ *       >= floor (kept counts are the largest U, each >= mu_a + mu_b).
+ *   K3: U - L is the sum of each side's error (or mu where absent), so it is
+ *       <= mu_a + mu_b <= the new minimum.
+ *   J:  kept counts + (m - n') floor = kept g + n'(mu_a + mu_b) +
+ *       (m - n') floor <= all g + m (mu_a + mu_b) (if n' < m nothing was
+ *       dropped and floor = mu_a + mu_b), and each side's J says
+ *       sum a + m mu <= its N.
+ * Every quantity is symmetric in the two sides, so merge(a, b) and
+ * merge(b, a) keep the same keys with the same counts and errors; the result
+ * is laid out canonically (entries by count desc then key, heap ascending,
+ * index filled in entry order), so equal seeds give identical bytes. With an
+ * empty side U is the other side's count: the same list comes back. A table
+ * merged with itself has every count and error exactly doubled.
  */
 #include "shm/topk.h"
 
@@ -74,7 +76,7 @@
 
 #include "lib/err.h"
 
-static_assert(PV_TOPK_SIZE(1, 1) == 128, "size formula: 64 + 16 + 24 + 8, rounded to 64");
+static_assert(PV_TOPK_SIZE(1, 1) == 192, "size formula: 112 + 16 + 24 + 8, rounded to 64");
 static_assert(PV_TOPK_SLOTS(1024) == 2048 && PV_TOPK_SLOTS(1000) == 2048, "slots formula");
 static_assert(PV_TOPK_SLOTS(1025) == 4096 && PV_TOPK_SLOTS(PV_TOPK_MAX_CAPACITY) == (2u << 20),
 	      "slots formula");
@@ -98,7 +100,7 @@ static inline void view_of(struct view *v, const void *t)
 	struct pv_topk_hdr *h = (struct pv_topk_hdr *)t;
 
 	v->h = h;
-	v->node = (struct pv_topk_node *)(h + 1);
+	v->node = (struct pv_topk_node *)((uint8_t *)t + PV_TOPK_HEAP_OFF);
 	v->ent = (uint8_t *)(v->node + h->capacity);
 	v->stride = h->stride;
 	v->idx = (uint32_t *)(v->ent + (size_t)h->capacity * h->stride);
@@ -108,6 +110,37 @@ static inline void view_of(struct view *v, const void *t)
 static inline struct pv_topk_entry *entry_at(const struct view *v, uint32_t j)
 {
 	return (struct pv_topk_entry *)(v->ent + (size_t)j * v->stride);
+}
+
+/*
+ * Key equality for the hot path: addresses (4 and 16 bytes) and short names
+ * in two overlapping loads each instead of a call to memcmp.
+ */
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+	uint64_t x, y, x2, y2;
+	uint32_t u, w, u2, w2;
+
+	if (len > 16)
+		return memcmp(a, b, len) == 0;
+	if (len >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&x2, a + len - 8, 8);
+		memcpy(&y2, b + len - 8, 8);
+		return ((x ^ y) | (x2 ^ y2)) == 0;
+	}
+	if (len >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&w, b, 4);
+		memcpy(&u2, a + len - 4, 4);
+		memcpy(&w2, b + len - 4, 4);
+		return ((u ^ w) | (u2 ^ w2)) == 0;
+	}
+	for (uint32_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 static inline uint32_t key_hash(const void *key, uint32_t len, uint64_t seed)
@@ -145,7 +178,11 @@ void pv_topk_init(void *mem, uint32_t capacity, uint32_t key_max, uint64_t seed)
 	h->seed = seed;
 }
 
-/* ---- heap: min on count; each entry knows its node's position ---- */
+/*
+ * ---- heap: 4-ary, min on count; each entry knows its node's position ----
+ * Node i has children 4i+1 .. 4i+4 and parent (i-1)/4: half the depth of a
+ * binary heap, and the four counts compared at each level share a line.
+ */
 
 static inline void heap_place(const struct view *v, uint32_t pos, struct pv_topk_node nd)
 {
@@ -155,7 +192,10 @@ static inline void heap_place(const struct view *v, uint32_t pos, struct pv_topk
 
 /*
  * Moves the node at pos down to where its (grown) count belongs. Ties stop
- * the descent: a node never passes a child with an equal count.
+ * the descent: a node never passes a child with an equal count. A full
+ * sibling group (every level but the last) is reduced without branches: the
+ * smaller child is as likely left as right, and a mispredicted branch per
+ * level would cost more than the comparisons.
  */
 static void sift_down(const struct view *v, uint32_t pos)
 {
@@ -164,16 +204,35 @@ static void sift_down(const struct view *v, uint32_t pos)
 	uint32_t n = v->h->n;
 
 	for (;;) {
-		uint32_t c = 2 * pos + 1;
+		uint32_t c = 4 * pos + 1, best;
+		uint64_t bc;
 
-		if (c >= n)
+		if (c + 3 < n) {
+			uint64_t c0 = node[c].count, c1 = node[c + 1].count;
+			uint64_t c2 = node[c + 2].count, c3 = node[c + 3].count;
+			uint32_t i01 = c + (c1 < c0), i23 = c + 2 + (c3 < c2);
+			uint64_t m01 = c1 < c0 ? c1 : c0, m23 = c3 < c2 ? c3 : c2;
+			/* All ones if the right pair wins; masks, not a ?:,
+			 * so the compiler keeps it free of branches. */
+			uint64_t hi = -(uint64_t)(m23 < m01);
+
+			best = i01 ^ ((i01 ^ i23) & (uint32_t)hi);
+			bc = m01 ^ ((m01 ^ m23) & hi);
+		} else if (c < n) {
+			best = c;
+			bc = node[c].count;
+			for (uint32_t k = c + 1; k < n; k++)
+				if (node[k].count < bc) {
+					best = k;
+					bc = node[k].count;
+				}
+		} else {
 			break;
-		if (c + 1 < n && node[c + 1].count < node[c].count)
-			c++;
-		if (node[c].count >= nd.count)
+		}
+		if (bc >= nd.count)
 			break;
-		heap_place(v, pos, node[c]);
-		pos = c;
+		heap_place(v, pos, node[best]);
+		pos = best;
 	}
 	heap_place(v, pos, nd);
 }
@@ -184,7 +243,7 @@ static void sift_up(const struct view *v, uint32_t pos)
 	struct pv_topk_node nd = node[pos];
 
 	while (pos > 0) {
-		uint32_t p = (pos - 1) / 2;
+		uint32_t p = (pos - 1) / 4;
 
 		if (node[p].count <= nd.count)
 			break;
@@ -290,12 +349,13 @@ void pv_topk_add(void *t, const void *key, uint32_t key_len, uint64_t weight)
 		if (x == 0)
 			break;
 		e = entry_at(&v, x - 1);
-		if (e->hash == hash && e->key_len == key_len && memcmp(e->key, key, key_len) == 0) {
+		if (e->hash == hash && e->key_len == key_len && key_eq(e->key, key, key_len)) {
 			uint32_t pos = e->heap;
 
 			v.node[pos].count += weight;
-			/* Hot keys sit in the leaves: no child, nothing to do. */
-			if (2 * pos + 1 < v.h->n)
+			/* Hot keys sit in the leaves (3/4 of the nodes): no
+			 * child, nothing to do. */
+			if (4 * pos + 1 < v.h->n)
 				sift_down(&v, pos);
 			return;
 		}
@@ -348,6 +408,9 @@ int pv_topk_check(const void *mem, size_t len)
 		return PV_ETRUNCATED;
 	if (h->reserved0 != 0 || h->reserved1 != 0 || h->n > cap)
 		return PV_ECORRUPT;
+	for (size_t i = sizeof(*h); i < PV_TOPK_HEAP_OFF; i++)
+		if (((const uint8_t *)mem)[i] != 0)
+			return PV_ECORRUPT;
 
 	/* From here every array access below index n / the mask is inside. */
 	view_of(&v, mem);
@@ -361,7 +424,7 @@ int pv_topk_check(const void *mem, size_t len)
 
 		if (nd.zero != 0 || nd.entry >= n || entry_at(&v, nd.entry)->heap != i)
 			return PV_ECORRUPT;
-		if (i > 0 && v.node[(i - 1) / 2].count > nd.count)
+		if (i > 0 && v.node[(i - 1) / 4].count > nd.count)
 			return PV_ECORRUPT;
 	}
 	for (uint32_t j = 0; j < n; j++) {
@@ -495,30 +558,20 @@ uint32_t pv_topk_list(const void *t, struct pv_topk_item *out, uint32_t max)
 /* ---- merge ---- */
 
 struct cand {
-	const uint8_t *key;
+	const uint8_t *key; /* into dst or src, both unchanged until the end */
 	uint32_t key_len;
 	uint32_t hash; /* with dst's seed */
-	uint64_t g;    /* Misra-Gries count: a + b */
-	uint64_t up;   /* upper bound of f: sum of the sides' upper bounds */
-	uint64_t lo;   /* lower bound of f: sum of the sides' lower bounds */
-	uint64_t count;
+	uint64_t up;   /* U: the sum of the sides' upper bounds, the new count */
+	uint64_t lo;   /* L: the sum of the sides' lower bounds */
 };
 
-static int cand_cmp_g(const void *pa, const void *pb)
+/* Both the cut and the final layout order: U desc, then key bytes. */
+static int cand_cmp(const void *pa, const void *pb)
 {
 	const struct cand *a = pa, *b = pb;
 
-	if (a->g != b->g)
-		return a->g > b->g ? -1 : 1;
-	return key_cmp(a->key, a->key_len, b->key, b->key_len);
-}
-
-static int cand_cmp_count(const void *pa, const void *pb)
-{
-	const struct cand *a = pa, *b = pb;
-
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
+	if (a->up != b->up)
+		return a->up > b->up ? -1 : 1;
 	return key_cmp(a->key, a->key_len, b->key, b->key_len);
 }
 
@@ -542,7 +595,7 @@ int pv_topk_merge(void *dst, const void *src)
 	struct view a, b, r;
 	struct cand *cand = NULL;
 	void *scratch = NULL;
-	uint64_t mu_a, mu_b, total, kept_sum = 0, g_floor, new_floor, absent, delta;
+	uint64_t mu_a, mu_b, total, floor;
 	uint32_t m, nc, kept;
 	size_t size;
 	int rc;
@@ -564,15 +617,16 @@ int pv_topk_merge(void *dst, const void *src)
 	mu_a = table_min(&a);
 	mu_b = table_min(&b);
 
-	/* 1-2: union of keys with MG counts and both bounds. dst's entry j is
-	 * candidate j, so src's keys find theirs through dst's index. */
+	/* The union of keys with both bounds. dst's entry j is candidate j, so
+	 * src's keys find theirs through dst's index. With J on both sides no
+	 * sum below exceeds N_a + N_b, which fits. */
 	nc = a.h->n;
 	for (uint32_t j = 0; j < nc; j++) {
 		const struct pv_topk_entry *e = entry_at(&a, j);
 		uint64_t c = a.node[e->heap].count;
 
 		cand[j] = (struct cand){.key = e->key, .key_len = e->key_len, .hash = e->hash,
-					.g = c - mu_a, .up = c + mu_b, .lo = c - e->error};
+					.up = c + mu_b, .lo = c - e->error};
 	}
 	for (uint32_t j = 0; j < b.h->n; j++) {
 		const struct pv_topk_entry *e = entry_at(&b, j);
@@ -583,64 +637,39 @@ int pv_topk_merge(void *dst, const void *src)
 
 		if (at == UINT32_MAX) {
 			cand[nc++] = (struct cand){.key = e->key, .key_len = e->key_len,
-						   .hash = hash, .g = c - mu_b, .up = mu_a + c,
+						   .hash = hash, .up = mu_a + c,
 						   .lo = c - e->error};
 		} else {
-			cand[at].g += c - mu_b;
 			cand[at].up += c - mu_b;
 			cand[at].lo += c - e->error;
 		}
 	}
 
-	/* 3: keep the m largest MG counts, lowered by the (m+1)-th. */
-	qsort(cand, nc, sizeof(*cand), cand_cmp_g);
+	/* Keep the m largest U; the floor bounds what is left out. */
+	qsort(cand, nc, sizeof(*cand), cand_cmp);
 	kept = nc < m ? nc : m;
-	delta = nc > m ? cand[m].g : 0;
-	for (uint32_t i = 0; i < kept; i++)
-		kept_sum += cand[i].g - delta;
-	if (kept_sum > total) {
-		/* Impossible for valid tables (J on both sides). */
-		rc = PV_ECORRUPT;
-		goto out;
-	}
+	floor = mu_a + mu_b;
+	if (nc > m && cand[m].up > floor)
+		floor = cand[m].up;
 
-	/* 4: back to Space-Saving counts, errors and floor. */
-	g_floor = (total - kept_sum) / m;
-	absent = mu_a + mu_b;
-	for (uint32_t i = kept; i < nc; i++)
-		if (cand[i].up > absent)
-			absent = cand[i].up;
-	new_floor = g_floor < absent ? g_floor : absent;
-	for (uint32_t i = 0; i < kept; i++) {
-		struct cand *c = &cand[i];
-		uint64_t cnt = c->g - delta + g_floor;
-
-		if (c->up < cnt)
-			cnt = c->up;
-		if (cnt < new_floor)
-			cnt = new_floor;
-		c->count = cnt;
-	}
-
-	/* Canonical layout: entries by count desc then key, the heap as the
-	 * reverse (an ascending array is a min-heap), index in entry order. */
-	qsort(cand, kept, sizeof(*cand), cand_cmp_count);
+	/* Canonical layout: entries in the sorted order, the heap its reverse
+	 * (an ascending array is a min-heap), the index filled in entry order. */
 	pv_topk_init(scratch, m, a.h->key_max, a.h->seed);
 	view_of(&r, scratch);
 	r.h->total = total;
-	r.h->floor = new_floor;
+	r.h->floor = floor;
 	r.h->n = kept;
 	for (uint32_t i = 0; i < kept; i++) {
 		const struct cand *c = &cand[i];
 		struct pv_topk_entry *e = entry_at(&r, i);
 		uint32_t pos = kept - 1 - i;
 
-		e->error = c->count > c->lo ? c->count - c->lo : 0;
+		e->error = c->up > c->lo ? c->up - c->lo : 0;
 		e->hash = c->hash;
 		e->key_len = (uint16_t)c->key_len;
 		memcpy(e->key, c->key, c->key_len);
 		e->heap = pos;
-		r.node[pos] = (struct pv_topk_node){.count = c->count, .entry = i};
+		r.node[pos] = (struct pv_topk_node){.count = c->up, .entry = i};
 		r.idx[index_free_slot(&r, c->hash)] = i + 1;
 	}
 	memcpy(dst, scratch, size);

@@ -23,14 +23,17 @@
  * Layout (native byte order, the region's contract; all offsets derive from
  * capacity and key_max, so the header's copies of them are checked, not used
  * blindly):
- *   [struct pv_topk_hdr, 64 bytes]
- *   [heap: capacity x struct pv_topk_node] binary min-heap on count
+ *   [struct pv_topk_hdr, 64 bytes][48 zero bytes]
+ *   [heap: capacity x struct pv_topk_node] 4-ary min-heap on count
  *   [entries: capacity x stride bytes]     struct pv_topk_entry + key bytes
  *   [index: slots x uint32]                open addressing, linear probing;
  *                                          0 = empty, else entry number + 1;
  *                                          slots = pow2 >= 2 x capacity
- * The counts live in the heap nodes, not in the entries, so the sift loop
- * that every eviction runs compares within one small contiguous array.
+ * Every miss on a full table evicts the root and sifts the new count down,
+ * so the heap is built for that loop: the counts live in the 16-byte nodes,
+ * not in the entries, and the heap is 4-ary and starts 48 bytes after the
+ * header, so the four children of a node (4i+1 .. 4i+4) fill one 64-byte
+ * line when the table is 64-byte aligned (8 is enough for correctness).
  * The structs below are the shared-memory contract (tests and the fuzz target
  * build images with them); other modules use the functions.
  */
@@ -85,6 +88,7 @@ struct pv_topk_entry {
 };
 static_assert(offsetof(struct pv_topk_entry, key) == 18, "topk entry key offset");
 
+#define PV_TOPK_HEAP_OFF 112u /* header + padding: sibling groups line-aligned */
 #define PV_TOPK_KEY_OFF 18u
 #define PV_TOPK_STRIDE(key_max) ((((uint64_t)(key_max)) + PV_TOPK_KEY_OFF + 7u) & ~(uint64_t)7u)
 
@@ -102,7 +106,7 @@ static_assert(offsetof(struct pv_topk_entry, key) == 18, "topk entry key offset"
  * 64, so consecutive tables keep their own cache lines.
  */
 #define PV_TOPK_SIZE(cap, key_max)                                                                 \
-	((size_t)((sizeof(struct pv_topk_hdr) + 16u * (uint64_t)(cap) +                          \
+	((size_t)((PV_TOPK_HEAP_OFF + 16u * (uint64_t)(cap) +                                     \
 		   (uint64_t)(cap) * PV_TOPK_STRIDE(key_max) + 4u * PV_TOPK_SLOTS(cap) + 63u) &    \
 		  ~(uint64_t)63u))
 
@@ -114,7 +118,8 @@ static_assert(offsetof(struct pv_topk_entry, key) == 18, "topk entry key offset"
 size_t pv_topk_size(uint32_t capacity, uint32_t key_max);
 
 /*
- * Makes mem (pv_topk_size() bytes, 8-byte aligned) an empty table. The
+ * Makes mem (pv_topk_size() bytes, 8-byte aligned; 64 for speed) an empty
+ * table. The
  * parameters must be valid (pv_topk_size() != 0): a programmer's error
  * otherwise. seed keys the index hash; any value works, a per-process random
  * one keeps crafted keys from clustering the index.

@@ -32,6 +32,8 @@ def yes(v):
     return v in ("1", "True", "true")
 
 c = collections.Counter()
+cw = collections.defaultdict(collections.Counter)   # per window start
+win = truth["window"]
 top = collections.Counter()
 src_in, dst_out = set(), set()
 sec = {k: collections.Counter() for k in ("pps_total", "pps_in", "pps_out",
@@ -41,31 +43,34 @@ for line in open(sys.argv[3]):
     (flen, t, s4, d4, s6, d6, p4, p6, syn, mf, foff, it, i6t,
      iplen, iphl, plen6, tcphl) = line.rstrip("\n").split("\t")
     flen = int(flen); s = int(t.split(".")[0])
-    c["total"] += 1; c["bytes.total"] += flen
+    w = cw[s // win * win]
+    def add(k, n=1):
+        c[k] += n; w[k] += n
+    add("total"); add("bytes.total", flen)
     sec["pps_total"][s] += 1; sec["bytes_total"][s] += flen
     if s4:
-        c["ipv4"] += 1; src, dst, proto = s4, d4, int(p4)
+        add("ipv4"); src, dst, proto = s4, d4, int(p4)
         ippay = int(iplen) - int(iphl)
     elif s6:
-        c["ipv6"] += 1; src, dst, proto = s6, d6, int(p6)
+        add("ipv6"); src, dst, proto = s6, d6, int(p6)
         ippay = int(plen6)
     else:
-        c["unknown_dir"] += 1
+        add("unknown_dir")
         continue
     frag = bool(s4) and (yes(mf) or (foff not in ("", "0")))
     first = not frag or foff in ("", "0")
     if proto == 6:
-        c["tcp"] += 1
+        add("tcp")
         if yes(syn):
-            c["protocol.tcp.syn"] += 1
+            add("protocol.tcp.syn")
     elif proto == 17:
-        c["udp"] += 1
+        add("udp")
     else:
-        c["other_l4"] += 1
+        add("other_l4")
     if it or i6t:
-        c["icmp"] += 1
+        add("icmp")
     if frag:
-        c["fragments"] += 1
+        add("fragments")
     if proto == 6:
         psize.append(ippay - int(tcphl))
     elif proto in (17, 1, 58):
@@ -74,20 +79,20 @@ for line in open(sys.argv[3]):
         psize.append(ippay)
     hs, hd = host(src), host(dst)
     if hd and not hs:
-        c["in"] += 1; c["bytes.in"] += flen; top[src] += 1; src_in.add(src)
+        add("in"); add("bytes.in", flen); top[src] += 1; src_in.add(src)
         sec["pps_in"][s] += 1; sec["bytes_in"][s] += flen
     elif hs and not hd:
-        c["out"] += 1; c["bytes.out"] += flen; top[dst] += 1; dst_out.add(dst)
+        add("out"); add("bytes.out", flen); top[dst] += 1; dst_out.add(dst)
         sec["pps_out"][s] += 1; sec["bytes_out"][s] += flen
     else:
-        c["unknown_dir"] += 1
+        add("unknown_dir")
 c["cardinality.src_ips_in"] = len(src_in)
 c["cardinality.dst_ips_out"] = len(dst_out)
 
 bad = []
 def check(name, got, want):
     if got != want:
-        bad.append(f"{name}: pvgen says {want}, tshark {got}")
+        bad.append(f"{name}: pvgen's truth {want}, from tshark {got}")
 
 for k in ("total", "ipv4", "ipv6", "tcp", "udp", "other_l4", "icmp", "fragments",
           "protocol.tcp.syn", "in", "out", "unknown_dir", "bytes.total", "bytes.in",
@@ -119,16 +124,37 @@ for k, per in sec.items():
 check("start_ts", lo, truth["start_ts"])
 check("end_ts", hi, truth["end_ts"])
 
-# Windows: every window's counters add up to the whole.
+# Windows: every window from the first packet's to the last packet's, each
+# with the counters of its packets.
 W = truth["windows"]
-for k in ("total", "ipv4", "ipv6", "tcp", "udp", "in", "out", "bytes.total"):
-    check("sum(windows.packets." + k + ")", sum(w["packets." + k] for w in W), P[k])
+check("windows.start_ts", [x["start_ts"] for x in W],
+      list(range(lo // win * win, hi // win * win + 1, win)))
+CK = ("total", "ipv4", "ipv6", "tcp", "udp", "other_l4", "icmp", "fragments",
+      "protocol.tcp.syn", "in", "out", "unknown_dir", "bytes.total", "bytes.in", "bytes.out")
+for x in W:
+    for k in CK:
+        check(f"windows[{x['start_ts']}].packets.{k}", cw[x["start_ts"]][k], x["packets." + k])
 
 # DNS: tshark reassembles IP fragments and TCP streams; one entry per message.
+# Its dns.time (reply time - query time, matched by id and conversation) gives
+# the transactions; those under the 5 s timeout count.
 D = truth["dns"]
-d = collections.Counter(); names = set()
+d = collections.Counter(); names = set(); clients = set(); q2 = collections.Counter()
+lat = {"in": [], "out": []}
+def qname2(name):
+    labels = name.split(".")
+    return name if len(labels) <= 2 else "." + ".".join(labels[-2:])
 for line in open(sys.argv[4]):
-    resp, rcode, ans, qn, tport, s6 = line.rstrip("\n").split("\t")
+    resp, rcode, ans, qn, tport, s4, d4, s6, d6, dtime = line.rstrip("\n").split("\t")
+    src, dst = (s4, d4) if s4 else (s6, d6)
+    for t in dtime.split(";") if dtime else []:
+        us = round(float(t) * 1e6)
+        if us < 5000000:
+            d["xact"] += 1
+            if host(src) and not host(dst):
+                lat["in"].append(us)
+            elif host(dst) and not host(src):
+                lat["out"].append(us)
     resp = resp.split(";"); n = len(resp)
     rcode = rcode.split(";") if rcode else []
     ans = ans.split(";")
@@ -145,11 +171,24 @@ for line in open(sys.argv[4]):
                 d["nodata"] += 1
         else:
             d["queries"] += 1
-    names.update(x.lower() for x in qn.split(";"))
+            clients.add(src)
+    for x in qn.split(";"):
+        names.add(x.lower())
+        q2[qname2(x.lower())] += 1
 for k in ("total", "queries", "replies", "udp", "tcp", "ipv4", "ipv6", "noerror",
           "nxdomain", "srvfail", "refused", "nodata"):
     check("dns.wire_packets." + k, d[k], D["wire_packets." + k])
 check("dns.cardinality.qname", len(names), D["cardinality.qname"])
+check("dns.cardinality.clients", len(clients), D["cardinality.clients"])
+check("dns.top_qname2[:5]", [list(x) for x in sorted(q2.items(), key=lambda x: (-x[1], x[0]))[:5]],
+      D["top_qname2"][:5])
+check("dns.xact.counts.total", d["xact"], D["xact.counts.total"])
+for k in ("in", "out"):
+    v, want = lat[k], D[f"xact.{k}.quantiles_us"]
+    check(f"dns.xact.{k}.total", len(v), D[f"xact.{k}.total"])
+    if v:
+        check(f"dns.xact.{k}.quantiles_us", [min(v), max(v)] + [rank(v, q / 100) for q in (50, 90, 95, 99)],
+              [want[x] for x in ("min", "max", "p50", "p90", "p95", "p99")])
 
 if bad:
     print("\n".join(f"FAIL: {name}: {b}" for b in bad), file=sys.stderr)
@@ -158,7 +197,8 @@ print(f"ok: {name}: tshark agrees: total={c['total']} ipv4={c['ipv4']} ipv6={c['
       f"tcp={c['tcp']} udp={c['udp']} icmp={c['icmp']} fragments={c['fragments']} "
       f"syn={c['protocol.tcp.syn']} in={c['in']} out={c['out']} unknown={c['unknown_dir']} "
       f"bytes={c['bytes.total']} src_ips_in={c['cardinality.src_ips_in']} "
-      f"seconds={hi - lo + 1} (zero: {zero_secs}) dns={d['total']} (tcp {d['tcp']})")
+      f"seconds={hi - lo + 1} (zero: {zero_secs}) windows={len(W)} dns={d['total']} (tcp {d['tcp']}) "
+      f"xact={d['xact']}")
 PY
 
 # check NAME: compare $tmp/NAME.json with tshark's reading of $tmp/NAME.pcap
@@ -176,7 +216,7 @@ check() {
 		>"$tmp/ip.tsv" 2>/dev/null || fail "$1: tshark (IP fields) failed"
 	tshark -n -r "$p" -Y dns -T fields -E occurrence=a -E aggregator=';' \
 		-e dns.flags.response -e dns.flags.rcode -e dns.count.answers -e dns.qry.name \
-		-e tcp.srcport -e ipv6.src \
+		-e tcp.srcport -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e dns.time \
 		>"$tmp/dns.tsv" 2>/dev/null || fail "$1: tshark (DNS) failed"
 	python3 "$tmp/check.py" "$1" "$j" "$tmp/ip.tsv" "$tmp/dns.tsv" || fail "$1: truth != tshark"
 }

@@ -24,16 +24,16 @@
 #include <arpa/inet.h>
 
 #define SNAPLEN 65535
-#define PKT_MAX 1600     /* largest frame built: 1522 (fragment + QinQ) */
-#define EV_MAX 32        /* most packets one event may schedule */
-#define POOL_CAP 16384   /* packets in flight (scheduled, not yet written) */
+#define PKT_MAX 1600   /* largest frame built: 1522 (fragment + QinQ) */
+#define EV_MAX 32      /* most packets one event may schedule */
+#define POOL_CAP 16384 /* packets in flight (scheduled, not yet written) */
 #define TOP_N 50
 #define MSS 1400
-#define FRAG_CHUNK 1480  /* IPv4 fragment payload, a multiple of 8 */
+#define FRAG_CHUNK 1480 /* IPv4 fragment payload, a multiple of 8 */
 #define NHOSTS 512
 #define NWEB 2000
 #define NAMES_PER_ZONE 500
-#define ETH_MIN 60       /* frames are padded to the Ethernet minimum (no FCS) */
+#define ETH_MIN 60 /* frames are padded to the Ethernet minimum (no FCS) */
 
 #define EXIT_USAGE 1
 #define EXIT_IO 2
@@ -110,10 +110,7 @@ static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 		r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 static uint64_t rng_next(struct rng *r)
 {
@@ -141,15 +138,9 @@ static uint32_t rng_range(struct rng *r, uint32_t lo, uint32_t hi)
 	return lo + rng_below(r, hi - lo + 1);
 }
 
-static double rng_unit(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1p-53;
-}
+static double rng_unit(struct rng *r) { return (double)(rng_next(r) >> 11) * 0x1p-53; }
 
-static bool rng_chance(struct rng *r, double p)
-{
-	return rng_unit(r) < p;
-}
+static bool rng_chance(struct rng *r, double p) { return rng_unit(r) < p; }
 
 /* ------------------------------------------------------------------ Zipf */
 
@@ -207,10 +198,7 @@ static struct addr addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return x;
 }
 
-static bool addr_is4(const struct addr *a)
-{
-	return memcmp(a->b, v4mapped, 12) == 0;
-}
+static bool addr_is4(const struct addr *a) { return memcmp(a->b, v4mapped, 12) == 0; }
 
 /* The generated host networks: 10.0.0.0/16 and fd00:1::/64. */
 static bool addr_host(const struct addr *a)
@@ -243,7 +231,8 @@ static struct addr random_public(struct rng *r, bool v6)
 	struct addr x;
 	if (!v6) {
 		if (rng_chance(r, 0.1)) {
-			static const uint8_t doc[3][3] = {{192, 0, 2}, {198, 51, 100}, {203, 0, 113}};
+			static const uint8_t doc[3][3] = {
+			    {192, 0, 2}, {198, 51, 100}, {203, 0, 113}};
 			const uint8_t *d = doc[rng_below(r, 3)];
 			return addr4(d[0], d[1], d[2], (uint8_t)rng_range(r, 1, 254));
 		}
@@ -253,7 +242,7 @@ static struct addr random_public(struct rng *r, bool v6)
 		while (o1 == 10 || o1 == 127);
 		uint32_t rest = (uint32_t)rng_next(r);
 		return addr4((uint8_t)o1, (uint8_t)(rest >> 16), (uint8_t)(rest >> 8),
-			     (uint8_t)(1 + rest % 254));
+		             (uint8_t)(1 + rest % 254));
 	}
 	uint64_t hi = rng_next(r), lo = rng_next(r);
 	for (int i = 0; i < 8; i++) {
@@ -452,12 +441,15 @@ static void cand_add(struct cand *c, const char *name)
 /* ------------------------------------------------------------ the packet */
 
 struct pkt {
-	uint32_t len;     /* frame length, on the wire and captured */
-	uint8_t ipver;    /* 0 for non-IP frames, 4 or 6 */
-	uint8_t proto;    /* IP protocol field (no IPv6 extension headers are built) */
+	uint32_t len;  /* frame length, on the wire and captured */
+	uint8_t ipver; /* 0 for non-IP frames, 4 or 6 */
+	uint8_t proto; /* IP protocol field (no IPv6 extension headers are built) */
 	bool syn, frag;
 	uint32_t payload; /* METRICS.md payload_size */
 	struct addr src, dst;
+	/* DNS transactions whose query / reply message this frame completes */
+	uint8_t nxq, nxr;
+	uint32_t xq[3], xr[3];
 	uint8_t buf[PKT_MAX];
 };
 
@@ -482,19 +474,51 @@ struct qtype_def {
 };
 
 static const struct qtype_def qtypes[] = {
-	{1, "A", 50},     {28, "AAAA", 24}, {65, "HTTPS", 6}, {16, "TXT", 5},
-	{15, "MX", 4},    {2, "NS", 3},     {12, "PTR", 3},   {33, "SRV", 2},
-	{6, "SOA", 2},    {65400, "65400", 1},
+    {1, "A", 50}, {28, "AAAA", 24}, {65, "HTTPS", 6}, {16, "TXT", 5}, {15, "MX", 4},
+    {2, "NS", 3}, {12, "PTR", 3},   {33, "SRV", 2},   {6, "SOA", 2},  {65400, "65400", 1},
 };
 #define NQTYPES (sizeof(qtypes) / sizeof(qtypes[0]))
 enum { QT_A, QT_AAAA, QT_HTTPS, QT_TXT, QT_MX, QT_NS, QT_PTR, QT_SRV, QT_SOA, QT_PRIV };
 
 enum { RC_NOERROR = 0, RC_SERVFAIL = 2, RC_NXDOMAIN = 3, RC_REFUSED = 5 };
 
+#define XACT_TIMEOUT_US 5000000 /* METRICS.md: the default transaction timeout */
+#define MAX_DELAY 20000         /* slots between a query and its reply, at most */
+#define XRING (1u << 20)        /* transaction slots, far above those in flight */
+
+struct u64vec {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static void u64vec_push(struct u64vec *a, uint64_t x)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 4096;
+		a->v = realloc(a->v, a->cap * sizeof(*a->v));
+		if (!a->v) {
+			fprintf(stderr, "pvgen: out of memory\n");
+			exit(EXIT_IO);
+		}
+	}
+	a->v[a->n++] = x;
+}
+
+/* A DNS transaction between its query's frame and its reply's frame. */
+struct xslot {
+	uint32_t id;
+	uint8_t dir;
+	bool open;
+	uint64_t qts; /* microseconds since the epoch */
+};
+
 struct dns_truth {
 	uint64_t total, queries, replies, udp, tcp, ipv4, ipv6;
 	uint64_t noerror, nxdomain, srvfail, refused, nodata, query_ecs, edns, do_bit, truncated;
-	uint64_t xact_total, xact_in, xact_out, unanswered;
+	uint64_t xact_total, xact_in, xact_out, late, unanswered;
+	struct u64vec lat_in, lat_out; /* reply time - query time, microseconds */
+	uint64_t *rsize;               /* histogram of reply message sizes */
+	uint64_t rsize_n;
 	uint64_t qtype[NQTYPES];
 	uint64_t rcode[16];
 	struct strtab q2, q3;
@@ -568,6 +592,8 @@ struct gen {
 	struct hent *heap;
 	uint32_t nheap;
 	uint64_t seq, now, flood_lo, flood_hi;
+	struct xslot *xring;
+	uint32_t xnext;
 
 	/* timestamps */
 	uint64_t *per_sec; /* packets planned for each second of the duration */
@@ -581,15 +607,15 @@ struct gen {
 };
 
 static const char *const zones[] = {
-	"example.com", "test.com", "shop.example.net", "example.org", "mail.test.org", "api.example.io",
+    "example.com", "test.com", "shop.example.net", "example.org", "mail.test.org", "api.example.io",
 };
 #define NZONES (sizeof(zones) / sizeof(zones[0]))
 #define VICTIM "victim.com"
 
 static const char *const words[] = {
-	"www",  "mail", "api",  "cdn",    "static", "img",  "login", "m",     "app",
-	"ns1",  "ns2",  "smtp", "vpn",    "shop",   "blog", "dev",   "git",   "docs",
-	"auth", "news", "wiki", "portal", "files",  "video", "search",
+    "www",  "mail", "api",  "cdn",    "static", "img",   "login",  "m",   "app",
+    "ns1",  "ns2",  "smtp", "vpn",    "shop",   "blog",  "dev",    "git", "docs",
+    "auth", "news", "wiki", "portal", "files",  "video", "search",
 };
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
@@ -634,8 +660,8 @@ static void names_init(struct gen *g)
 			else if (k % 3)
 				snprintf(d->name, sizeof(d->name), "host%u.%s", k, zones[z]);
 			else
-				snprintf(d->name, sizeof(d->name), "%s.node%u.%s", words[k % NWORDS], k,
-					 zones[z]);
+				snprintf(d->name, sizeof(d->name), "%s.node%u.%s",
+				         words[k % NWORDS], k, zones[z]);
 			d->zone = z;
 			d->nx = k > NWORDS && rng_chance(&g->r, 0.08);
 		}
@@ -723,7 +749,7 @@ static struct addr pick_dns_server(struct gen *g, bool v6)
 static struct addr pick_resolver(struct gen *g, bool v6)
 {
 	static const uint8_t r4[4][4] = {
-		{192, 0, 2, 53}, {198, 51, 100, 53}, {203, 0, 113, 53}, {9, 9, 9, 9}};
+	    {192, 0, 2, 53}, {198, 51, 100, 53}, {203, 0, 113, 53}, {9, 9, 9, 9}};
 	uint32_t i = rng_below(&g->r, 4);
 	if (!v6)
 		return addr4(r4[i][0], r4[i][1], r4[i][2], r4[i][3]);
@@ -797,7 +823,9 @@ static struct pkt *pkt_new(struct gen *g, uint64_t due)
 		i = p;
 	}
 	g->heap[i] = e;
-	return &g->pool[slot];
+	struct pkt *p = &g->pool[slot];
+	p->nxq = p->nxr = 0;
+	return p;
 }
 
 static uint32_t heap_pop(struct gen *g)
@@ -843,7 +871,7 @@ static uint16_t csum_fin(uint32_t s)
 }
 
 static uint32_t csum_pseudo(const struct addr *src, const struct addr *dst, uint8_t proto,
-			    uint32_t len)
+                            uint32_t len)
 {
 	uint32_t s = 0;
 	if (addr_is4(src)) {
@@ -858,7 +886,7 @@ static uint32_t csum_pseudo(const struct addr *src, const struct addr *dst, uint
 
 /* Transport checksum in place over a complete L4 message. */
 static void l4_checksum(const struct addr *src, const struct addr *dst, uint8_t proto, uint8_t *l4,
-			size_t len)
+                        size_t len)
 {
 	size_t off;
 	uint32_t s = 0;
@@ -916,8 +944,8 @@ static void pkt_pad(struct pkt *p, size_t len)
 }
 
 static size_t put_ipv4(struct gen *g, uint8_t *b, const struct addr *src, const struct addr *dst,
-		       uint8_t proto, size_t payload_len, uint16_t frag_field, uint16_t id,
-		       bool ra_option)
+                       uint8_t proto, size_t payload_len, uint16_t frag_field, uint16_t id,
+                       bool ra_option)
 {
 	size_t hl = ra_option ? 24 : 20;
 	b[0] = (uint8_t)(0x40 | (hl / 4));
@@ -944,8 +972,8 @@ static size_t put_ipv4(struct gen *g, uint8_t *b, const struct addr *src, const 
  * filled in here). Records the truth metadata with it.
  */
 static void pkt_ip(struct gen *g, struct pkt *p, const struct l2 *l2, const struct addr *src,
-		   const struct addr *dst, uint8_t proto, const uint8_t *l4, size_t l4len,
-		   bool ra_option)
+                   const struct addr *dst, uint8_t proto, const uint8_t *l4, size_t l4len,
+                   bool ra_option)
 {
 	bool v4 = addr_is4(src);
 	size_t off = put_eth(p->buf, l2, v4 ? 0x0800 : 0x86dd, addr_host(src));
@@ -955,8 +983,8 @@ static void pkt_ip(struct gen *g, struct pkt *p, const struct l2 *l2, const stru
 		abort();
 	}
 	if (v4) {
-		put_ipv4(g, p->buf + off, src, dst, proto, l4len, proto == 6 ? 0x4000 : 0, g->ipid++,
-			 ra_option);
+		put_ipv4(g, p->buf + off, src, dst, proto, l4len, proto == 6 ? 0x4000 : 0,
+		         g->ipid++, ra_option);
 	} else {
 		uint8_t *b = p->buf + off;
 		uint32_t flow = rng_next(&g->r) & 0xfffff;
@@ -990,10 +1018,11 @@ static void pkt_ip(struct gen *g, struct pkt *p, const struct l2 *l2, const stru
  * A UDP datagram too large for one frame, as IPv4 fragments scheduled at the
  * given slots (in order, or last fragment first when `reverse`).
  */
-static uint32_t pkt_frags(struct gen *g, const uint64_t *due, const struct l2 *l2,
-			  const struct addr *src, const struct addr *dst, uint8_t *dgram, size_t len,
-			  bool reverse)
+static struct pkt *pkt_frags(struct gen *g, const uint64_t *due, const struct l2 *l2,
+                             const struct addr *src, const struct addr *dst, uint8_t *dgram,
+                             size_t len, bool reverse)
 {
+	struct pkt *p = NULL;
 	uint32_t nfrag = (uint32_t)((len + FRAG_CHUNK - 1) / FRAG_CHUNK);
 	uint16_t id = (uint16_t)rng_next(&g->r);
 	l4_checksum(src, dst, 17, dgram, len);
@@ -1002,10 +1031,10 @@ static uint32_t pkt_frags(struct gen *g, const uint64_t *due, const struct l2 *l
 		size_t off = (size_t)f * FRAG_CHUNK;
 		size_t clen = len - off < FRAG_CHUNK ? len - off : FRAG_CHUNK;
 		bool more = f + 1 < nfrag;
-		struct pkt *p = pkt_new(g, due[k]);
+		p = pkt_new(g, due[k]);
 		size_t e = put_eth(p->buf, l2, 0x0800, addr_host(src));
 		size_t hl = put_ipv4(g, p->buf + e, src, dst, 17, clen,
-				     (uint16_t)((more ? 0x2000 : 0) | (off / 8)), id, false);
+		                     (uint16_t)((more ? 0x2000 : 0) | (off / 8)), id, false);
 		memcpy(p->buf + e + hl, dgram + off, clen);
 		pkt_pad(p, e + hl + clen);
 		p->ipver = 4;
@@ -1016,7 +1045,7 @@ static uint32_t pkt_frags(struct gen *g, const uint64_t *due, const struct l2 *l
 		p->dst = *dst;
 		p->payload = (uint32_t)(f == 0 ? clen - 8 : clen);
 	}
-	return nfrag;
+	return p; /* the last one scheduled: the frame that completes the datagram */
 }
 
 static size_t put_udp(uint8_t *b, uint16_t sport, uint16_t dport, const void *data, size_t len)
@@ -1098,6 +1127,7 @@ struct dnsmsg {
 	uint16_t id;
 	bool qr, tc;
 	uint8_t rcode;
+	uint32_t len;      /* message size, set by dns_write */
 	const char *qname; /* as on the wire: case as sent */
 	const char *zone;  /* for the names synthesized in answers */
 	uint32_t qt;       /* index into qtypes[] */
@@ -1124,8 +1154,9 @@ static void wb_soa_rdata(struct wbuf *w, const char *zone, struct rng *r)
 	wb32(w, 300);
 }
 
-static void dns_write(struct gen *g, struct wbuf *w, const struct dnsmsg *m)
+static void dns_write(struct gen *g, struct wbuf *w, struct dnsmsg *m)
 {
+	size_t start = w->len;
 	wb16(w, m->id);
 	uint16_t flags = 0x0100; /* RD */
 	if (m->qr)
@@ -1164,7 +1195,9 @@ static void dns_write(struct gen *g, struct wbuf *w, const struct dnsmsg *m)
 			while (chunk) {
 				size_t s = chunk > 255 ? 255 : chunk;
 				wb8(w, (uint8_t)s);
-				wbmem(w, g->text + rng_below(&g->r, (uint32_t)(sizeof(g->text) - 256)), s);
+				wbmem(w,
+				      g->text + rng_below(&g->r, (uint32_t)(sizeof(g->text) - 256)),
+				      s);
 				chunk -= s;
 			}
 			break;
@@ -1230,6 +1263,7 @@ static void dns_write(struct gen *g, struct wbuf *w, const struct dnsmsg *m)
 		}
 		put16(w->b + rdlen_at, (uint16_t)(w->len - rdlen_at - 2));
 	}
+	m->len = (uint32_t)(w->len - start);
 }
 
 /* ------------------------------------------------------ DNS bookkeeping */
@@ -1238,7 +1272,7 @@ enum dir { DIR_IN, DIR_OUT, DIR_INT };
 
 /* One DNS message on the wire (once, however many frames carry it). */
 static void dns_account(struct gen *g, const struct dnsmsg *m, bool tcp, bool v6,
-			const struct addr *src, const struct dname *d)
+                        const struct addr *src, const struct dname *d)
 {
 	struct dns_truth *t = &g->t.dns;
 	t->total++;
@@ -1260,6 +1294,8 @@ static void dns_account(struct gen *g, const struct dnsmsg *m, bool tcp, bool v6
 		t->do_bit++;
 	t->qtype[m->qt]++;
 	if (m->qr) {
+		t->rsize[m->len]++;
+		t->rsize_n++;
 		t->rcode[m->rcode]++;
 		if (m->rcode == RC_NOERROR)
 			t->noerror++;
@@ -1282,9 +1318,9 @@ static void dns_account(struct gen *g, const struct dnsmsg *m, bool tcp, bool v6
 		t->q2.n[d->q2]++;
 		if (d->q3 != UINT32_MAX)
 			t->q3.n[d->q3]++;
-		/* d->used is set by the caller, which holds a mutable name */
+		/* cardinality.qname: name_use() marks the name */
 	} else {
-		/* random label: qname2 .victim.com; qname3 handled by flood_event */
+		/* random label: qname2 .victim.com; its qname3 is counted by ev_flood */
 		t->q2.n[g->victim_q2]++;
 	}
 }
@@ -1358,7 +1394,7 @@ static void set_answers(struct gen *g, struct dnsmsg *m)
 
 /* A query for a dictionary name, with EDNS / ECS / cookie / 0x20 as drawn. */
 static void make_query(struct gen *g, struct dnsmsg *q, char *wire_name, struct dname *d,
-		       const struct addr *client)
+                       const struct addr *client)
 {
 	memset(q, 0, sizeof(*q));
 	q->id = (uint16_t)rng_next(&g->r);
@@ -1391,7 +1427,7 @@ static void make_query(struct gen *g, struct dnsmsg *q, char *wire_name, struct 
 
 /* The reply to q: same id, question and case; outcome drawn for the name. */
 static void make_reply(struct gen *g, struct dnsmsg *r, const struct dnsmsg *q,
-		       const struct dname *d, bool udp)
+                       const struct dname *d, bool udp)
 {
 	*r = *q;
 	r->qr = true;
@@ -1424,14 +1460,23 @@ static void make_reply(struct gen *g, struct dnsmsg *r, const struct dnsmsg *q,
  * the rest later; delays are in packet slots (time follows the slot rate).
  */
 
+/*
+ * Reply latency, drawn in time (mostly 0.2-5 ms, some 5-50 ms, a few up to
+ * 300 ms) and turned into slots at the current second's packet rate.
+ */
 static uint64_t reply_delay(struct gen *g)
 {
-	double x = rng_unit(&g->r);
+	double x = rng_unit(&g->r), ms;
 	if (x < 0.8)
-		return rng_range(&g->r, 1, 200);
-	if (x < 0.98)
-		return rng_range(&g->r, 200, 2000);
-	return rng_range(&g->r, 2000, 8000);
+		ms = 0.2 + 4.8 * rng_unit(&g->r);
+	else if (x < 0.98)
+		ms = 5.0 + 45.0 * rng_unit(&g->r);
+	else
+		ms = 50.0 + 250.0 * rng_unit(&g->r);
+	double slots = ms / 1000.0 * (double)g->per_sec[g->ts_sec];
+	if (slots < 1)
+		return 1;
+	return slots > MAX_DELAY ? MAX_DELAY : (uint64_t)slots;
 }
 
 static void dns_endpoints(struct gen *g, enum dir dir, bool v6, struct addr *cli, struct addr *srv)
@@ -1458,23 +1503,37 @@ static enum dir pick_dns_dir(struct gen *g)
 	return x < 0.7 ? DIR_IN : x < 0.9 ? DIR_OUT : DIR_INT;
 }
 
-static void udp_dns_pkt(struct gen *g, uint64_t due, const struct l2 *l2, const struct addr *src,
-			const struct addr *dst, uint16_t sport, uint16_t dport, const struct dnsmsg *m)
+static struct pkt *udp_dns_pkt(struct gen *g, uint64_t due, const struct l2 *l2,
+                               const struct addr *src, const struct addr *dst, uint16_t sport,
+                               uint16_t dport, struct dnsmsg *m)
 {
 	uint8_t l4[1500];
 	struct wbuf w = {l4 + 8, 0, sizeof(l4) - 8};
 	dns_write(g, &w, m);
 	put_udp(l4, sport, dport, NULL, w.len);
-	pkt_ip(g, pkt_new(g, due), l2, src, dst, 17, l4, 8 + w.len, false);
+	struct pkt *p = pkt_new(g, due);
+	pkt_ip(g, p, l2, src, dst, 17, l4, 8 + w.len, false);
+	return p;
 }
 
-static void xact_count(struct gen *g, enum dir dir)
+/*
+ * A transaction: the frame completing the query gets it in xq, the frame
+ * completing the reply in xr; the latency is taken when both are written.
+ */
+static void xact_link(struct gen *g, enum dir dir, struct pkt *q, struct pkt *r)
 {
-	g->t.dns.xact_total++;
-	if (dir == DIR_IN)
-		g->t.dns.xact_in++;
-	else if (dir == DIR_OUT)
-		g->t.dns.xact_out++;
+	uint32_t id = ++g->xnext;
+	struct xslot *x = &g->xring[id & (XRING - 1)];
+	if (x->open || q->nxq == 3 || r->nxr == 3) {
+		fprintf(stderr, "pvgen: internal error: transaction table\n");
+		abort();
+	}
+	x->id = id;
+	x->dir = (uint8_t)dir;
+	x->open = true;
+	x->qts = UINT64_MAX;
+	q->xq[q->nxq++] = id;
+	r->xr[r->nxr++] = id;
 }
 
 /* UDP query and (mostly) its reply: at most 2 packets. */
@@ -1491,7 +1550,7 @@ static void ev_dns_udp(struct gen *g, bool answer_allowed)
 	struct dnsmsg q, r;
 	make_query(g, &q, wire, d, &cli);
 	uint16_t sport = rand_port(g);
-	udp_dns_pkt(g, g->now, &l2, &cli, &srv, sport, 53, &q);
+	struct pkt *qp = udp_dns_pkt(g, g->now, &l2, &cli, &srv, sport, 53, &q);
 	name_use(g, d);
 	dns_account(g, &q, false, v6, &cli, d);
 	if (!answer_allowed || rng_chance(&g->r, 0.02)) {
@@ -1499,9 +1558,9 @@ static void ev_dns_udp(struct gen *g, bool answer_allowed)
 		return;
 	}
 	make_reply(g, &r, &q, d, true);
-	udp_dns_pkt(g, g->now + reply_delay(g), &l2, &srv, &cli, 53, sport, &r);
+	struct pkt *rp = udp_dns_pkt(g, g->now + reply_delay(g), &l2, &srv, &cli, 53, sport, &r);
 	dns_account(g, &r, false, v6, &srv, d);
-	xact_count(g, dir);
+	xact_link(g, dir, qp, rp);
 }
 
 /* Unique random label under victim.com: a bijective mix of a counter, base 36. */
@@ -1547,7 +1606,7 @@ static void ev_flood(struct gen *g, bool answer_allowed)
 		q.udp_size = 1232;
 	}
 	uint16_t sport = rand_port(g);
-	udp_dns_pkt(g, g->now, &l2, &cli, &srv, sport, 53, &q);
+	struct pkt *qp = udp_dns_pkt(g, g->now, &l2, &cli, &srv, sport, 53, &q);
 	dns_account(g, &q, false, v6, &cli, NULL);
 	g->t.dns.flood_names++;
 	double x = rng_unit(&g->r);
@@ -1560,9 +1619,9 @@ static void ev_flood(struct gen *g, bool answer_allowed)
 	r.qr = true;
 	r.rcode = x < 0.70 ? RC_NXDOMAIN : RC_SERVFAIL;
 	r.soa = r.rcode == RC_NXDOMAIN;
-	udp_dns_pkt(g, g->now + reply_delay(g), &l2, &srv, &cli, 53, sport, &r);
+	struct pkt *rp = udp_dns_pkt(g, g->now + reply_delay(g), &l2, &srv, &cli, 53, sport, &r);
 	dns_account(g, &r, false, v6, &srv, NULL);
-	xact_count(g, DIR_IN);
+	xact_link(g, DIR_IN, qp, rp);
 	cand_add(&g->t.dns.rnd2, lc);
 }
 
@@ -1576,7 +1635,7 @@ struct tcpconn {
 };
 
 static void tcp_conn_init(struct gen *g, struct tcpconn *t, const struct addr *c,
-			  const struct addr *s, uint16_t sport)
+                          const struct addr *s, uint16_t sport)
 {
 	pick_l2(g, &t->l2);
 	t->c = *c;
@@ -1592,8 +1651,8 @@ static void tcp_conn_init(struct gen *g, struct tcpconn *t, const struct addr *c
 enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08, TH_ACK = 0x10 };
 
 /* One segment; sequence numbers advance as the segment is built. */
-static void tcp_seg(struct gen *g, struct tcpconn *t, bool from_client, uint8_t flags,
-		    const uint8_t *data, size_t len, uint64_t due)
+static struct pkt *tcp_seg(struct gen *g, struct tcpconn *t, bool from_client, uint8_t flags,
+                           const uint8_t *data, size_t len, uint64_t due)
 {
 	uint8_t l4[1500];
 	size_t hl;
@@ -1626,13 +1685,14 @@ static void tcp_seg(struct gen *g, struct tcpconn *t, bool from_client, uint8_t 
 	l4[12] = (uint8_t)((hl / 4) << 4);
 	if (len)
 		memcpy(l4 + hl, data, len);
-	pkt_ip(g, pkt_new(g, due), &t->l2, from_client ? &t->c : &t->s,
-	       from_client ? &t->s : &t->c, 6, l4, hl + len, false);
+	struct pkt *p = pkt_new(g, due);
+	pkt_ip(g, p, &t->l2, from_client ? &t->c : &t->s, from_client ? &t->s : &t->c, 6, l4,
+	       hl + len, false);
 	*seq += (uint32_t)len + ((flags & (TH_SYN | TH_FIN)) ? 1u : 0u);
+	return p;
 }
 
-static enum dir pick_tcp_dir(struct gen *g, bool v6, struct addr *c, struct addr *s,
-			     bool web)
+static enum dir pick_tcp_dir(struct gen *g, bool v6, struct addr *c, struct addr *s, bool web)
 {
 	double x = rng_unit(&g->r);
 	if (x < 0.55) {
@@ -1698,7 +1758,7 @@ struct seg {
  * two segments; nothing above MSS.
  */
 static size_t segment_stream(struct gen *g, const size_t *ends, size_t nmsg, struct seg *segs,
-			     size_t cap)
+                             size_t cap)
 {
 	size_t n = 0, start = 0;
 	for (size_t i = 0; i < nmsg; i++) {
@@ -1723,6 +1783,14 @@ static size_t segment_stream(struct gen *g, const size_t *ends, size_t nmsg, str
 		start = end;
 	}
 	return n;
+}
+
+static size_t seg_of(const struct seg *segs, size_t n, size_t end)
+{
+	for (size_t i = 0; i < n; i++)
+		if (segs[i].off < end && end <= segs[i].off + segs[i].len)
+			return i;
+	abort();
 }
 
 #define TCP_DNS_MAXQ 3
@@ -1776,12 +1844,13 @@ static void ev_dns_tcp(struct gen *g)
 	tcp_seg(g, &t, true, TH_SYN, NULL, 0, due);
 	tcp_seg(g, &t, false, TH_SYN | TH_ACK, NULL, 0, due += rng_range(&g->r, 1, 60));
 	tcp_seg(g, &t, true, TH_ACK, NULL, 0, due += rng_range(&g->r, 1, 60));
+	struct pkt *cp[TCP_DNS_SEGS], *sp[TCP_DNS_SEGS];
 	for (size_t i = 0; i < nc; i++)
-		tcp_seg(g, &t, true, TH_PSH | TH_ACK, cs + csegs[i].off, csegs[i].len,
-			due += rng_range(&g->r, 1, 5));
+		cp[i] = tcp_seg(g, &t, true, TH_PSH | TH_ACK, cs + csegs[i].off, csegs[i].len,
+		                due += rng_range(&g->r, 1, 5));
 	for (size_t i = 0; i < ns; i++)
-		tcp_seg(g, &t, false, TH_PSH | TH_ACK, ss + ssegs[i].off, ssegs[i].len,
-			due += rng_range(&g->r, 1, 60));
+		sp[i] = tcp_seg(g, &t, false, TH_PSH | TH_ACK, ss + ssegs[i].off, ssegs[i].len,
+		                due += rng_range(&g->r, 1, 60));
 	tcp_seg(g, &t, true, TH_ACK, NULL, 0, due += rng_range(&g->r, 1, 30));
 	tcp_seg(g, &t, true, TH_FIN | TH_ACK, NULL, 0, due += rng_range(&g->r, 1, 30));
 	tcp_seg(g, &t, false, TH_FIN | TH_ACK, NULL, 0, due += rng_range(&g->r, 1, 60));
@@ -1791,7 +1860,8 @@ static void ev_dns_tcp(struct gen *g)
 		name_use(g, d[i]);
 		dns_account(g, &q[i], true, v6, &c, d[i]);
 		dns_account(g, &r[i], true, v6, &s, d[i]);
-		xact_count(g, dir);
+		/* a message is complete with the segment holding its last byte */
+		xact_link(g, dir, cp[seg_of(csegs, nc, cend[i])], sp[seg_of(ssegs, ns, send[i])]);
 	}
 }
 
@@ -1816,7 +1886,7 @@ static void ev_frag(struct gen *g, bool dns_only)
 		q.edns = true;
 		q.udp_size = 4096;
 		uint16_t sport = rand_port(g);
-		udp_dns_pkt(g, g->now, &l2, &cli, &srv, sport, 53, &q);
+		struct pkt *qp = udp_dns_pkt(g, g->now, &l2, &cli, &srv, sport, 53, &q);
 		r = q;
 		r.qr = true;
 		r.rcode = RC_NOERROR;
@@ -1830,11 +1900,11 @@ static void ev_frag(struct gen *g, bool dns_only)
 		due[0] = g->now + reply_delay(g);
 		due[1] = due[0] + 1;
 		due[2] = due[0] + 2;
-		pkt_frags(g, due, &l2, &srv, &cli, dgram, 8 + w.len, reverse);
+		struct pkt *rp = pkt_frags(g, due, &l2, &srv, &cli, dgram, 8 + w.len, reverse);
 		name_use(g, d);
 		dns_account(g, &q, false, false, &cli, d);
 		dns_account(g, &r, false, false, &srv, d);
-		xact_count(g, DIR_IN);
+		xact_link(g, DIR_IN, qp, rp);
 		return;
 	}
 	struct addr a, b;
@@ -1846,8 +1916,8 @@ static void ev_frag(struct gen *g, bool dns_only)
 		b = pick_client(g, false);
 	}
 	size_t len = rng_range(&g->r, 1600, 4400);
-	put_udp(dgram, rand_port(g), rng_chance(&g->r, 0.5) ? 4500 : rand_port(g), noise(g, len - 8),
-		len - 8);
+	put_udp(dgram, rand_port(g), rng_chance(&g->r, 0.5) ? 4500 : rand_port(g),
+	        noise(g, len - 8), len - 8);
 	due[0] = g->now;
 	due[1] = due[0] + rng_range(&g->r, 0, 2);
 	due[2] = due[1] + rng_range(&g->r, 0, 2);
@@ -1879,7 +1949,8 @@ static void ev_udp(struct gen *g, bool one)
 	static const uint16_t well_known[] = {443, 443, 514, 4500, 51820};
 	uint16_t sport = rand_port(g);
 	uint16_t dport = rng_chance(&g->r, 0.6) ? well_known[rng_below(&g->r, 5)] : rand_port(g);
-	size_t len = rng_chance(&g->r, 0.05) ? rng_range(&g->r, 900, 1300) : rng_range(&g->r, 16, 160);
+	size_t len =
+	    rng_chance(&g->r, 0.05) ? rng_range(&g->r, 900, 1300) : rng_range(&g->r, 16, 160);
 	bool ra = !v6 && rng_chance(&g->r, 0.01);
 	uint8_t l4[1400];
 	put_udp(l4, sport, dport, noise(g, len), len);
@@ -1986,7 +2057,7 @@ static void ev_arp(struct gen *g)
 		if (k == 0)
 			memset(p->buf, 0xff, 6);
 		uint8_t *a = p->buf + off;
-		put16(a, 1);      /* Ethernet */
+		put16(a, 1); /* Ethernet */
 		put16(a + 2, 0x0800);
 		a[4] = 6;
 		a[5] = 4;
@@ -2139,7 +2210,8 @@ static void ts_plan(struct gen *g)
 	uint64_t prev = 0;
 	for (uint32_t s = 0; s < d; s++) {
 		cum += w[s];
-		uint64_t b = s + 1 == d ? g->o.packets : (uint64_t)llround((double)g->o.packets * cum / total);
+		uint64_t b = s + 1 == d ? g->o.packets
+		                        : (uint64_t)llround((double)g->o.packets * cum / total);
 		if (b > g->o.packets)
 			b = g->o.packets;
 		if (b < prev)
@@ -2203,9 +2275,39 @@ static void ctr_add(struct ctr *c, const struct pkt *p, int dir)
 	}
 }
 
-static void account(struct gen *g, const struct pkt *p, uint32_t sec)
+static void account_xact(struct gen *g, const struct pkt *p, uint64_t ts)
+{
+	struct dns_truth *d = &g->t.dns;
+	for (uint8_t i = 0; i < p->nxq; i++)
+		g->xring[p->xq[i] & (XRING - 1)].qts = ts;
+	for (uint8_t i = 0; i < p->nxr; i++) {
+		struct xslot *x = &g->xring[p->xr[i] & (XRING - 1)];
+		if (!x->open || x->id != p->xr[i] || x->qts > ts) {
+			fprintf(stderr, "pvgen: internal error: reply before its query\n");
+			abort();
+		}
+		x->open = false;
+		uint64_t lat = ts - x->qts;
+		if (lat >= XACT_TIMEOUT_US) {
+			d->late++;
+			continue;
+		}
+		d->xact_total++;
+		if (x->dir == DIR_IN) {
+			d->xact_in++;
+			u64vec_push(&d->lat_in, lat);
+		} else if (x->dir == DIR_OUT) {
+			d->xact_out++;
+			u64vec_push(&d->lat_out, lat);
+		}
+	}
+}
+
+static void account(struct gen *g, const struct pkt *p, uint32_t sec, uint32_t usec)
 {
 	struct truth *t = &g->t;
+	if (p->nxq || p->nxr)
+		account_xact(g, p, (uint64_t)sec * 1000000 + usec);
 	int dir = RT_TOTAL; /* = unknown */
 	if (p->ipver) {
 		bool sh = addr_host(&p->src), dh = addr_host(&p->dst);
@@ -2263,21 +2365,21 @@ static void json_ctr(FILE *f, const struct ctr *c, const char *prefix, const cha
 		const char *k;
 		uint64_t v;
 	} kv[] = {
-		{"total", c->total},
-		{"ipv4", c->ipv4},
-		{"ipv6", c->ipv6},
-		{"tcp", c->tcp},
-		{"udp", c->udp},
-		{"other_l4", c->other_l4},
-		{"icmp", c->icmp},
-		{"fragments", c->fragments},
-		{"protocol.tcp.syn", c->syn},
-		{"in", c->in},
-		{"out", c->out},
-		{"unknown_dir", c->unknown},
-		{"bytes.total", c->bytes_total},
-		{"bytes.in", c->bytes_in},
-		{"bytes.out", c->bytes_out},
+	    {"total", c->total},
+	    {"ipv4", c->ipv4},
+	    {"ipv6", c->ipv6},
+	    {"tcp", c->tcp},
+	    {"udp", c->udp},
+	    {"other_l4", c->other_l4},
+	    {"icmp", c->icmp},
+	    {"fragments", c->fragments},
+	    {"protocol.tcp.syn", c->syn},
+	    {"in", c->in},
+	    {"out", c->out},
+	    {"unknown_dir", c->unknown},
+	    {"bytes.total", c->bytes_total},
+	    {"bytes.in", c->bytes_in},
+	    {"bytes.out", c->bytes_out},
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		fprintf(f, "%s\"%s%s\": %" PRIu64, i ? sep : "", prefix, kv[i].k, kv[i].v);
@@ -2326,10 +2428,7 @@ static void json_top_addrs(FILE *f, const struct amap *m, int family)
 	free(names);
 }
 
-static uint64_t rank_of(uint64_t count, unsigned pct)
-{
-	return (uint64_t)pct * (count - 1) / 100;
-}
+static uint64_t rank_of(uint64_t count, unsigned pct) { return (uint64_t)pct * (count - 1) / 100; }
 
 static int u64_cmp(const void *a, const void *b)
 {
@@ -2351,29 +2450,30 @@ static void json_rate(FILE *f, const uint64_t *per_sec, uint64_t lo, uint64_t n)
 	free(v);
 }
 
-static void json_psize(FILE *f, const struct truth *t)
+/* Exact quantiles of a histogram over 0..65535 (payload and message sizes). */
+static void json_hist(FILE *f, const uint64_t *h, uint64_t count)
 {
-	if (!t->psize_n) {
+	if (!count) {
 		fputs("{\"count\": 0}", f);
 		return;
 	}
 	uint64_t min = 0, max = 0;
 	for (uint64_t v = 0; v < 65536; v++)
-		if (t->psize[v]) {
+		if (h[v]) {
 			min = v;
 			break;
 		}
 	for (uint64_t v = 65536; v-- > 0;)
-		if (t->psize[v]) {
+		if (h[v]) {
 			max = v;
 			break;
 		}
-	fprintf(f, "{\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"max\": %" PRIu64, t->psize_n,
-		min, max);
+	fprintf(f, "{\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"max\": %" PRIu64, count, min,
+	        max);
 	for (size_t i = 0; i < 4; i++) {
-		uint64_t r = rank_of(t->psize_n, pcts[i]), cum = 0, v = 0;
+		uint64_t r = rank_of(count, pcts[i]), cum = 0, v = 0;
 		for (; v < 65536; v++) {
-			cum += t->psize[v];
+			cum += h[v];
 			if (cum > r)
 				break;
 		}
@@ -2382,8 +2482,23 @@ static void json_psize(FILE *f, const struct truth *t)
 	fputc('}', f);
 }
 
+/* Exact quantiles of a list of values (sorts it). */
+static void json_vec(FILE *f, struct u64vec *a)
+{
+	if (!a->n) {
+		fputs("{\"count\": 0}", f);
+		return;
+	}
+	qsort(a->v, a->n, sizeof(*a->v), u64_cmp);
+	fprintf(f, "{\"count\": %zu, \"min\": %" PRIu64 ", \"max\": %" PRIu64, a->n, a->v[0],
+	        a->v[a->n - 1]);
+	for (size_t i = 0; i < 4; i++)
+		fprintf(f, ", \"p%u\": %" PRIu64, pcts[i], a->v[rank_of(a->n, pcts[i])]);
+	fputc('}', f);
+}
+
 static void json_top_strtab(FILE *f, const struct strtab *s, const struct cand *c1,
-			    const struct cand *c2)
+                            const struct cand *c2)
 {
 	size_t cap = s->len + (c1 ? c1->n + c2->n : 0) + 1;
 	struct topent *e = xmalloc(cap * sizeof(*e));
@@ -2411,33 +2526,40 @@ static void json_dns(FILE *f, struct gen *g)
 		const char *k;
 		uint64_t v;
 	} kv[] = {
-		{"wire_packets.total", d->total},
-		{"wire_packets.queries", d->queries},
-		{"wire_packets.replies", d->replies},
-		{"wire_packets.udp", d->udp},
-		{"wire_packets.tcp", d->tcp},
-		{"wire_packets.ipv4", d->ipv4},
-		{"wire_packets.ipv6", d->ipv6},
-		{"wire_packets.noerror", d->noerror},
-		{"wire_packets.nxdomain", d->nxdomain},
-		{"wire_packets.srvfail", d->srvfail},
-		{"wire_packets.refused", d->refused},
-		{"wire_packets.nodata", d->nodata},
-		{"wire_packets.query_ecs", d->query_ecs},
-		{"wire_packets.edns", d->edns},
-		{"wire_packets.do_bit", d->do_bit},
-		{"wire_packets.truncated", d->truncated},
-		{"xact.counts.total", d->xact_total},
-		{"xact.in.total", d->xact_in},
-		{"xact.out.total", d->xact_out},
-		{"queries_unanswered", d->unanswered},
-		{"cardinality.qname", d->names_used + d->flood_names},
-		{"cardinality.clients", (uint64_t)d->clients.len},
+	    {"wire_packets.total", d->total},
+	    {"wire_packets.queries", d->queries},
+	    {"wire_packets.replies", d->replies},
+	    {"wire_packets.udp", d->udp},
+	    {"wire_packets.tcp", d->tcp},
+	    {"wire_packets.ipv4", d->ipv4},
+	    {"wire_packets.ipv6", d->ipv6},
+	    {"wire_packets.noerror", d->noerror},
+	    {"wire_packets.nxdomain", d->nxdomain},
+	    {"wire_packets.srvfail", d->srvfail},
+	    {"wire_packets.refused", d->refused},
+	    {"wire_packets.nodata", d->nodata},
+	    {"wire_packets.query_ecs", d->query_ecs},
+	    {"wire_packets.edns", d->edns},
+	    {"wire_packets.do_bit", d->do_bit},
+	    {"wire_packets.truncated", d->truncated},
+	    {"xact.counts.total", d->xact_total},
+	    {"xact.in.total", d->xact_in},
+	    {"xact.out.total", d->xact_out},
+	    {"xact.late_replies", d->late},
+	    {"queries_unanswered", d->unanswered},
+	    {"cardinality.qname", d->names_used + d->flood_names},
+	    {"cardinality.clients", (uint64_t)d->clients.len},
 	};
 	fputs("  \"dns\": {\n", f);
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
 		fprintf(f, "    \"%s\": %" PRIu64 ",\n", kv[i].k, kv[i].v);
-	fputs("    \"top_qname2\": ", f);
+	fputs("    \"xact.in.quantiles_us\": ", f);
+	json_vec(f, &d->lat_in);
+	fputs(",\n    \"xact.out.quantiles_us\": ", f);
+	json_vec(f, &d->lat_out);
+	fputs(",\n    \"response_size\": ", f);
+	json_hist(f, d->rsize, d->rsize_n);
+	fputs(",\n    \"top_qname2\": ", f);
 	json_top_strtab(f, &d->q2, NULL, NULL);
 	fputs(",\n    \"top_qname3\": ", f);
 	json_top_strtab(f, &d->q3, &d->rnd1, &d->rnd2);
@@ -2449,8 +2571,8 @@ static void json_dns(FILE *f, struct gen *g)
 			e[n++] = (struct topent){qtypes[i].name, d->qtype[i]};
 	json_top(f, e, n);
 	fputs(",\n    \"top_rcode\": ", f);
-	static const char *const rcn[16] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-					    "NOTIMP",  "REFUSED"};
+	static const char *const rcn[16] = {"NOERROR",  "FORMERR", "SERVFAIL",
+	                                    "NXDOMAIN", "NOTIMP",  "REFUSED"};
 	n = 0;
 	for (size_t i = 0; i < 16; i++)
 		if (d->rcode[i])
@@ -2463,29 +2585,26 @@ static void json_dns(FILE *f, struct gen *g)
 
 static const char *const profile_names[] = {"mixed", "dns", "flood"};
 
-static void write_truth(struct gen *g)
+static void write_truth(struct gen *g, FILE *f)
 {
 	struct truth *t = &g->t;
-	FILE *f = fopen(g->o.truth, "w");
-	if (!f)
-		die_io("cannot create", g->o.truth);
 	fprintf(f,
-		"{\n  \"packets_total\": %" PRIu64 ",\n  \"seed\": %" PRIu64
-		",\n  \"profile\": \"%s\",\n  \"start_ts\": %" PRIu64 ",\n  \"end_ts\": %" PRIu64
-		",\n  \"duration\": %u,\n  \"window\": %u,\n  \"clients\": %u,\n"
-		"  \"host_net\": \"10.0.0.0/16,fd00:1::/64\",\n  \"packets\": {\n",
-		g->o.packets, g->o.seed, profile_names[g->o.profile], t->first_sec, t->last_sec,
-		g->o.duration, g->o.window, g->o.clients);
+	        "{\n  \"packets_total\": %" PRIu64 ",\n  \"seed\": %" PRIu64
+	        ",\n  \"profile\": \"%s\",\n  \"start_ts\": %" PRIu64 ",\n  \"end_ts\": %" PRIu64
+	        ",\n  \"duration\": %u,\n  \"window\": %u,\n  \"clients\": %u,\n"
+	        "  \"host_net\": \"10.0.0.0/16,fd00:1::/64\",\n  \"packets\": {\n",
+	        g->o.packets, g->o.seed, profile_names[g->o.profile], t->first_sec, t->last_sec,
+	        g->o.duration, g->o.window, g->o.clients);
 	fputs("    ", f);
 	json_ctr(f, &t->all, "", ",\n    ");
 	fprintf(f, ",\n    \"cardinality.src_ips_in\": %zu,\n    \"cardinality.dst_ips_out\": %zu",
-		t->in_src.len, t->out_dst.len);
+	        t->in_src.len, t->out_dst.len);
 	fputs(",\n    \"top_ipv4\": ", f);
 	json_top_addrs(f, &t->top, 4);
 	fputs(",\n    \"top_ipv6\": ", f);
 	json_top_addrs(f, &t->top, 6);
 	fputs(",\n    \"payload_size\": ", f);
-	json_psize(f, t);
+	json_hist(f, t->psize, t->psize_n);
 	fputs(",\n    \"rates\": {\n", f);
 	uint64_t lo = t->first_sec - g->o.start_ts, n = t->last_sec - t->first_sec + 1;
 	static const char *const rn[RT_N] = {"total", "in", "out"};
@@ -2571,22 +2690,34 @@ static double parse_frac(const char *opt, const char *s)
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_OUT = 256, O_TRUTH, O_PACKETS, O_SEED, O_START, O_DUR, O_WIN, O_CLIENTS, O_PROF,
-	       O_VLAN, O_V6, O_HELP };
+	enum {
+		O_OUT = 256,
+		O_TRUTH,
+		O_PACKETS,
+		O_SEED,
+		O_START,
+		O_DUR,
+		O_WIN,
+		O_CLIENTS,
+		O_PROF,
+		O_VLAN,
+		O_V6,
+		O_HELP
+	};
 	static const struct option lo[] = {
-		{"out", required_argument, NULL, O_OUT},
-		{"truth", required_argument, NULL, O_TRUTH},
-		{"packets", required_argument, NULL, O_PACKETS},
-		{"seed", required_argument, NULL, O_SEED},
-		{"start-ts", required_argument, NULL, O_START},
-		{"duration", required_argument, NULL, O_DUR},
-		{"window", required_argument, NULL, O_WIN},
-		{"clients", required_argument, NULL, O_CLIENTS},
-		{"profile", required_argument, NULL, O_PROF},
-		{"vlan-fraction", required_argument, NULL, O_VLAN},
-		{"ipv6-fraction", required_argument, NULL, O_V6},
-		{"help", no_argument, NULL, O_HELP},
-		{NULL, 0, NULL, 0},
+	    {"out", required_argument, NULL, O_OUT},
+	    {"truth", required_argument, NULL, O_TRUTH},
+	    {"packets", required_argument, NULL, O_PACKETS},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"start-ts", required_argument, NULL, O_START},
+	    {"duration", required_argument, NULL, O_DUR},
+	    {"window", required_argument, NULL, O_WIN},
+	    {"clients", required_argument, NULL, O_CLIENTS},
+	    {"profile", required_argument, NULL, O_PROF},
+	    {"vlan-fraction", required_argument, NULL, O_VLAN},
+	    {"ipv6-fraction", required_argument, NULL, O_V6},
+	    {"help", no_argument, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->packets = 100000;
@@ -2646,10 +2777,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		default:
 			if (optopt)
 				fprintf(stderr, "pvgen: option %s needs a value (see --help)\n",
-					argv[optind - 1]);
+				        argv[optind - 1]);
 			else
 				fprintf(stderr, "pvgen: unknown option %s (see --help)\n",
-					argv[optind - 1]);
+				        argv[optind - 1]);
 			exit(EXIT_USAGE);
 		}
 	}
@@ -2666,7 +2797,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		o->duration = (uint32_t)(d < 1 ? 1 : d);
 	}
 	if ((uint64_t)o->start_ts + o->duration > UINT32_MAX) {
-		fprintf(stderr, "pvgen: --start-ts + --duration exceeds the 32-bit pcap time\n");
+		fprintf(
+		    stderr,
+		    "pvgen: --start-ts + --duration goes past the 32-bit pcap time (see --help)\n");
 		exit(EXIT_USAGE);
 	}
 }
@@ -2694,6 +2827,8 @@ static void gen_init(struct gen *g, const struct opts *o)
 		t->secb[k] = xcalloc(o->duration, sizeof(uint64_t));
 	}
 	t->psize = xcalloc(65536, sizeof(*t->psize));
+	t->dns.rsize = xcalloc(65536, sizeof(*t->dns.rsize));
+	g->xring = xcalloc(XRING, sizeof(*g->xring));
 	g->pool = xmalloc(POOL_CAP * sizeof(*g->pool));
 	g->freel = xmalloc(POOL_CAP * sizeof(*g->freel));
 	g->heap = xmalloc(POOL_CAP * sizeof(*g->heap));
@@ -2731,6 +2866,10 @@ static void gen_fini(struct gen *g)
 		free(t->secb[k]);
 	}
 	free(t->psize);
+	free(t->dns.rsize);
+	free(t->dns.lat_in.v);
+	free(t->dns.lat_out.v);
+	free(g->xring);
 	amap_fini(&t->top);
 	amap_fini(&t->in_src);
 	amap_fini(&t->out_dst);
@@ -2746,9 +2885,13 @@ int main(int argc, char **argv)
 	struct gen *g = xmalloc(sizeof(*g));
 	gen_init(g, &o);
 
+	/* both files first: a bad --truth path fails before the long part */
 	FILE *f = fopen(o.out, "wb");
 	if (!f)
 		die_io("cannot create", o.out);
+	FILE *tf = fopen(o.truth, "w");
+	if (!tf)
+		die_io("cannot create", o.truth);
 	static char fbuf[1 << 22];
 	setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
 	write_pcap_header(f, o.out);
@@ -2761,8 +2904,8 @@ int main(int argc, char **argv)
 		 * slots left and the pool has room; otherwise the earliest
 		 * scheduled packet goes now (the last slots drain the pool).
 		 */
-		while (g->nheap == 0 || (g->heap[0].due > i && g->nheap < n - i &&
-					 g->nheap + EV_MAX <= POOL_CAP)) {
+		while (g->nheap == 0 ||
+		       (g->heap[0].due > i && g->nheap < n - i && g->nheap + EV_MAX <= POOL_CAP)) {
 			uint64_t budget = n - i - g->nheap;
 			gen_event(g, budget < EV_MAX ? budget : EV_MAX);
 		}
@@ -2773,14 +2916,14 @@ int main(int argc, char **argv)
 		rec.incl = rec.orig = p->len;
 		if (fwrite(&rec, sizeof(rec), 1, f) != 1 || fwrite(p->buf, p->len, 1, f) != 1)
 			die_io("cannot write", o.out);
-		account(g, p, rec.sec);
+		account(g, p, rec.sec, rec.usec);
 		g->freel[g->nfree++] = slot;
 	}
 	if (fflush(f) != 0 || ferror(f))
 		die_io("cannot write", o.out);
 	if (fclose(f) != 0)
 		die_io("cannot write", o.out);
-	write_truth(g);
+	write_truth(g, tf);
 	gen_fini(g);
 	free(g);
 	return 0;

@@ -488,7 +488,8 @@ static void test_random_mix(void **state)
 {
 	struct fx *f = *state;
 	static const char *const v4[] = {"10.0.0.1", "10.200.0.9", "192.0.2.1", "198.51.100.2"};
-	static const char *const v6[] = {"2001:db8::1", "2001:db8:ffff::2", "2001:db9::1", "fe80::1"};
+	static const char *const v6[] = {"2001:db8::1", "2001:db8:ffff::2", "2001:db9::1",
+					 "fe80::1"};
 	static const uint8_t protos[] = {PV_IPPROTO_TCP, PV_IPPROTO_UDP, PV_IPPROTO_ICMP,
 					 PV_IPPROTO_ICMPV6, IPPROTO_GRE_, 0};
 	uint64_t s = 0x1234567887654321ull;

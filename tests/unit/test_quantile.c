@@ -24,6 +24,7 @@
 
 #include "lib/err.h"
 #include "shm/quantile.h"
+#include "shm/rate.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #define PV_TEST_SAN 1
@@ -350,6 +351,28 @@ static void test_add_n(void **state)
 	free(a);
 	free(b);
 	free(keep);
+}
+
+/* Folding per-second counts == one value per second, runs or not. */
+static void test_rate_fold(void **state)
+{
+	static const uint64_t secs[] = {0, 0, 0, 5, 5, 7, 1000000, 0, 3000000000ull, 5, 0};
+	const uint32_t n = sizeof(secs) / sizeof(secs[0]);
+	void *a = new_qs(&P_RATE), *b = new_qs(&P_RATE);
+
+	(void)state;
+	pv_rate_fold(a, secs, n);
+	for (uint32_t i = 0; i < n; i++)
+		pv_qs_add(b, (double)secs[i]);
+	assert_memory_equal(a, b, qs_len(a));
+	assert_int_equal(pv_qs_count(a), n);
+	assert_int_equal(pv_qs_low_count(a), 5); /* idle seconds are values */
+	assert_int_equal(pv_qs_high_count(a), 1); /* 3e9/s is past 1e9 */
+	assert_true(pv_qs_quantile(a, 0.0) == 0.0);
+	pv_rate_fold(a, secs, 0);
+	assert_memory_equal(a, b, qs_len(a));
+	free(a);
+	free(b);
 }
 
 /* The integer hot path lands every integer where the general path does:
@@ -835,6 +858,23 @@ static void test_check_corrupt(void **state)
 		assert_int_equal(check_copy(e, len), PV_ECORRUPT);
 		free(e);
 	}
+	/* One value: min == max. Two in one bucket: they may differ. */
+	{
+		void *o = new_qs(&P_SIZE);
+		struct pv_qs_hdr *h = o;
+
+		pv_qs_add(o, 100.0);
+		assert_int_equal(check_copy(o, len), PV_OK);
+		h->max = 100.5;
+		assert_int_equal(pv_qs_bucket_of(o, 100.5), pv_qs_bucket_of(o, 100.0));
+		assert_int_equal(check_copy(o, len), PV_ECORRUPT);
+		pv_qs_add(o, 100.25);
+		assert_int_equal(check_copy(o, len), PV_OK);
+		h->min = -3.0;  /* both low values now... */
+		h->max = -1.0;
+		assert_int_equal(check_copy(o, len), PV_ECORRUPT); /* ...not in bucket 0 */
+		free(o);
+	}
 	free(base);
 	free(img);
 }
@@ -942,6 +982,7 @@ int main(void)
 		cmocka_unit_test(test_special_values),
 		cmocka_unit_test(test_accuracy),
 		cmocka_unit_test(test_add_n),
+		cmocka_unit_test(test_rate_fold),
 		cmocka_unit_test(test_add_u32_agrees),
 		cmocka_unit_test(test_merge_laws),
 		cmocka_unit_test(test_merge_signed_zero),

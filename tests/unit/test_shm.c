@@ -986,42 +986,57 @@ static void test_copy_concurrent(void **state)
 
 static void test_metrics_merge(void **state)
 {
-	struct pv_metrics a, b, zero;
-	uint64_t *ua = metrics_u64(&a), *ub = metrics_u64(&b);
+	/* ~1 MiB each with the sketches: not on the stack. */
+	struct pv_metrics *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	uint64_t *ca = (uint64_t *)&a->capture, *cb = (uint64_t *)&b->capture;
+	uint64_t *pa = (uint64_t *)&a->packets, *pb = (uint64_t *)&b->packets;
+	size_t nc = sizeof(a->capture) / 8, np = sizeof(a->packets) / 8;
 
 	(void)state;
-	for (size_t i = 0; i < N_U64; i++) {
-		ua[i] = i * 1000 + 1;
-		ub[i] = i + 7;
+	assert_non_null(a);
+	assert_non_null(b);
+	pv_metrics_init(a, 1);
+	pv_metrics_init(b, 2);
+	/* Every counter of both counter blocks sums. */
+	for (size_t i = 0; i < nc; i++) {
+		ca[i] = i * 1000 + 1;
+		cb[i] = i + 7;
 	}
-	pv_metrics_merge(&a, &b);
-	for (size_t i = 0; i < N_U64; i++)
-		assert_true(ua[i] == i * 1001 + 8);
+	for (size_t i = 0; i < np; i++) {
+		pa[i] = i * 1000 + 1;
+		pb[i] = i + 7;
+	}
+	/* Per-second arrays sum too; the second range is the union. */
+	a->secs.first_sec = 100;
+	a->secs.last_sec = 101;
+	b->secs.first_sec = 99;
+	b->secs.last_sec = 100;
+	a->secs.v[PV_RATE_PPS_TOTAL][1] = 5;
+	b->secs.v[PV_RATE_PPS_TOTAL][1] = 6;
+	assert_int_equal(pv_metrics_check(a), PV_OK);
+	assert_int_equal(pv_metrics_merge(a, b), PV_OK);
+	for (size_t i = 0; i < nc; i++)
+		assert_true(ca[i] == i * 1001 + 8);
+	for (size_t i = 0; i < np; i++)
+		assert_true(pa[i] == i * 1001 + 8);
+	assert_true(a->secs.v[PV_RATE_PPS_TOTAL][1] == 11);
+	assert_true(a->secs.first_sec == 99 && a->secs.last_sec == 101);
 	/* b is an input only. */
-	for (size_t i = 0; i < N_U64; i++)
-		assert_true(ub[i] == i + 7);
-
-	/* Named fields at both ends of the block, and identity with zero. */
-	memset(&zero, 0, sizeof(zero));
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	a.capture.ring_packets = 10;
-	b.capture.ring_packets = 32;
-	a.packets.bytes_out = 1ull << 40;
-	b.packets.bytes_out = 5;
-	b.packets.tcp_syn = 3;
-	pv_metrics_merge(&a, &b);
-	pv_metrics_merge(&a, &zero);
-	assert_true(a.capture.ring_packets == 42);
-	assert_true(a.packets.bytes_out == (1ull << 40) + 5);
-	assert_true(a.packets.tcp_syn == 3);
-	assert_true(a.packets.total == 0);
+	for (size_t i = 0; i < np; i++)
+		assert_true(pb[i] == i + 7);
 
 	/* Counters wrap modulo 2^64 like the per-worker counters they sum. */
-	a.packets.total = UINT64_MAX;
-	b.packets.total = 2;
-	pv_metrics_merge(&a, &b);
-	assert_true(a.packets.total == 1);
+	a->packets.total = UINT64_MAX;
+	b->packets.total = 2;
+	assert_int_equal(pv_metrics_merge(a, b), PV_OK);
+	assert_true(a->packets.total == 1);
+
+	/* A block whose sketch images are not in place fails its check and
+	 * does not merge. */
+	memset(&b->psk, 0, sizeof(b->psk));
+	assert_int_not_equal(pv_metrics_check(b), PV_OK);
+	free(a);
+	free(b);
 }
 
 /* --- replacement --- */

@@ -723,12 +723,9 @@ static void test_merge_hand_exact(void **state)
 
 	(void)state;
 	/*
-	 * Two exact tables (mu = 0 on both). MG counts: a7 d4 b3 c1 e1; the
-	 * 5th largest is delta = 1; keep a d b c (c before e by key):
-	 * 6 3 2 0. N = 16, D' = 16 - 11 = 5, G = floor(5/4) = 1. e's bound
-	 * U = 0 + 1 = 1, floor = min(1, max(0, 1)) = 1. Counts
-	 * max(1, min(g - 1 + 1, U)): a min(7, 7) = 7, d 4, b 3, c 1; lower
-	 * bounds are the exact sums, so every error is 0.
+	 * Two exact tables (mu = 0 on both): U = a7 d4 b3 c1 e1, lower bounds
+	 * the same. Keep the 4 largest, c before e by key; the floor is e's
+	 * U = 1. Every error is 0. N = 16.
 	 */
 	adds(a, "a", 5);
 	adds(a, "b", 3);
@@ -757,12 +754,11 @@ static void test_merge_hand_errors(void **state)
 	(void)state;
 	/*
 	 * A: a10 b6 c3 d1, then e1 evicts d: e2 (error 1); N = 21, mu = 2.
-	 * B: a1 f5, exact; N = 6, mu = 0. MG counts: a 8+1 = 9, f 5, b 4,
-	 * c 1, e 0; five keys, delta = 0, keep a f b c; sum 19, N = 27,
-	 * D' = 8, G = 2. e dropped with U = 2 + 0 = 2: floor = 2.
-	 * a: min(9+2, 10+1) = 11, lower 10+1 -> error 0.
-	 * f: min(5+2, 2+5) = 7, lower 0+5 -> error 2 (true 5).
-	 * b: min(4+2, 6) = 6; c: min(1+2, 3) = 3; both exact.
+	 * B: a1 f5, exact; N = 6, mu = 0. Upper bounds U: a 10+1 = 11,
+	 * f 2+5 = 7 (A's mu for the absent side), b 6+0, c 3+0, e 2+0.
+	 * Keep a f b c; e's U = 2 is the floor (= mu_a + mu_b too).
+	 * Lower bounds: a 10+1 -> error 0; f 0+5 -> error 2 (true 5);
+	 * b 6, c 3 exact. N = 27.
 	 */
 	adds(a, "a", 10);
 	adds(a, "b", 6);
@@ -785,6 +781,91 @@ static void test_merge_hand_errors(void **state)
 	free(b);
 	free(a2);
 	free(b2);
+}
+
+static void test_merge_hand_cut(void **state)
+{
+	void *a = tk_new(3, 8, 1), *b = tk_new(3, 8, 1), *c = tk_new(2, 8, 1), *d = tk_new(2, 8, 1);
+
+	(void)state;
+	/*
+	 * Capacity 3, sides not full (mu = 0): U = a5 b1 c1 d1. Keep a b c
+	 * (by key among the 1s); the floor is the largest U left out, d's 1.
+	 * Counts stay exact: the sum of the bounds, not the MG estimate
+	 * g - delta + floor(D'/m) = 4 + 2 = 6 for a.
+	 */
+	adds(a, "a", 5);
+	adds(a, "b", 1);
+	adds(b, "d", 1);
+	adds(b, "c", 1);
+	assert_int_equal(pv_topk_merge(a, b), PV_OK);
+	static const struct want w[] = {{"a", 5, 0}, {"b", 1, 0}, {"c", 1, 0}};
+	assert_list(a, w, 3);
+	assert_int_equal(((struct pv_topk_hdr *)a)->floor, 1);
+	assert_int_equal(pv_topk_total(a), 8);
+	/* b grows; d comes back, evicts c(1) and counts 1 + 1, error 1. */
+	adds(a, "b", 1);
+	adds(a, "d", 1);
+	static const struct want w2[] = {{"a", 5, 0}, {"b", 2, 0}, {"d", 2, 1}};
+	assert_list(a, w2, 3);
+	/*
+	 * The same at capacity 2: now both sides are full, so each side's
+	 * minimum (1) bounds the keys it does not hold. U: a 5+1, b 1+1,
+	 * c 1+1, d 1+1; keep a and b; floor max(1 + 1, 2) = 2; errors
+	 * U - L: a 6-5, b 2-1.
+	 */
+	adds(c, "a", 5);
+	adds(c, "b", 1);
+	adds(d, "d", 1);
+	adds(d, "c", 1);
+	assert_int_equal(pv_topk_merge(c, d), PV_OK);
+	static const struct want w3[] = {{"a", 6, 1}, {"b", 2, 1}};
+	assert_list(c, w3, 2);
+	assert_int_equal(((struct pv_topk_hdr *)c)->floor, 2);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
+static void test_floor_phantoms(void **state)
+{
+	void *t = tk_new(4, 8, 1), *b = tk_new(4, 8, 2);
+	struct pv_topk_hdr *h = t;
+
+	(void)state;
+	/*
+	 * A table that is not full but has a floor: 4 phantom counters of 3
+	 * for a stream of 12 whose keys it does not hold. (Adds and merges
+	 * of honest tables never leave one - a merge result is full or has
+	 * floor 0 - but check accepts it, so list, add and merge must keep
+	 * the invariants for it too.)
+	 */
+	h->floor = 3;
+	h->total = 12;
+	assert_int_equal(pv_topk_check(t, tk_size(t)), PV_OK);
+	/* A new key takes a phantom: 3 + 1, error 3. */
+	adds(t, "x", 1);
+	static const struct want w[] = {{"x", 4, 3}};
+	assert_list(t, w, 1);
+	/*
+	 * Merge with an exact B = x2 y1 (mu 0). U: x 4+2, y 3+1 (t's floor
+	 * bounds y on its side); L: x 1+2, y 0+1; errors 3 and 3. Two keys
+	 * kept of 4: the floor stays mu_t + mu_b = 3.
+	 */
+	adds(b, "x", 2);
+	adds(b, "y", 1);
+	assert_int_equal(pv_topk_merge(t, b), PV_OK);
+	static const struct want w2[] = {{"x", 6, 3}, {"y", 4, 3}};
+	assert_list(t, w2, 2);
+	assert_int_equal(h->floor, 3);
+	assert_int_equal(pv_topk_total(t), 16);
+	/* J is tight here: 6 + 4 + 2 phantoms x 3 = 16. One less in total
+	 * and the phantoms no longer fit: refused. */
+	h->total = 15;
+	assert_int_equal(pv_topk_check(t, tk_size(t)), PV_ECORRUPT);
+	free(t);
+	free(b);
 }
 
 static void test_merge_mismatch(void **state)
@@ -1405,6 +1486,8 @@ int main(void)
 	    cmocka_unit_test(test_accuracy_weighted),
 	    cmocka_unit_test(test_merge_hand_exact),
 	    cmocka_unit_test(test_merge_hand_errors),
+	    cmocka_unit_test(test_merge_hand_cut),
+	    cmocka_unit_test(test_floor_phantoms),
 	    cmocka_unit_test(test_merge_mismatch),
 	    cmocka_unit_test(test_merge_split_hash),
 	    cmocka_unit_test(test_merge_split_rr),
