@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "aggregator/server.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "lib/timeutil.h"
 #include "lib/version.h"
 
@@ -40,17 +42,6 @@ static void usage(FILE *out)
 		"      --version         print the version\n");
 }
 
-static int parse_u(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return (*end || errno || *out < lo || *out > hi) ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_INSTANCE = 256, O_RUNDIR, O_HISTORY, O_GRACE, O_VERSION };
@@ -71,7 +62,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	struct pv_agg *agg;
 	char url[512], why[256];
-	unsigned long v;
+	uint32_t v;
 	int c, verbose = 0, quiet = 0, rc;
 
 	opterr = 0;
@@ -84,14 +75,14 @@ int main(int argc, char **argv)
 			run_dir = optarg;
 			break;
 		case O_HISTORY:
-			if (parse_u(optarg, 1, 10000000, &v))
+			if (!pv_parse_u32(optarg, 1, 10000000, &v))
 				goto bad_value;
-			o.history = (uint32_t)v;
+			o.history = v;
 			break;
 		case O_GRACE:
-			if (parse_u(optarg, 1, 86400, &v))
+			if (!pv_parse_u32(optarg, 1, 86400, &v))
 				goto bad_value;
-			o.grace_ns = v * 1000000000ull;
+			o.grace_ns = (uint64_t)v * 1000000000ull;
 			break;
 		case 'v':
 			verbose++;

@@ -17,6 +17,7 @@
 #include "ctl/client.h"
 #include "ctl/render.h"
 #include "lib/err.h"
+#include "lib/parse.h"
 #include "lib/version.h"
 #include "shm/layout.h"
 #include "shm/region.h"
@@ -117,22 +118,6 @@ static void usage_analyze(FILE *f)
 		"                       table: each window, then the total\n"
 		"  -h, --help           this help\n",
 		PV_SHM_MAX_WORKERS);
-}
-
-/* Decimal digits only (no sign, no spaces), within [min, max]. */
-static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
 }
 
 static int usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
@@ -252,7 +237,7 @@ static int cmd_show(const struct global *g, int argc, char **argv)
 			window_given = true;
 			if (strcmp(optarg, "live") == 0) {
 				kind = PVISOR__REQUEST__KIND__LIVE;
-			} else if (parse_u32(optarg, 0, UINT32_MAX, &index)) {
+			} else if (pv_parse_u32(optarg, 0, UINT32_MAX, &index)) {
 				kind = PVISOR__REQUEST__KIND__WINDOW;
 			} else {
 				return usage_error("show", usage_show,
@@ -263,13 +248,13 @@ static int cmd_show(const struct global *g, int argc, char **argv)
 			break;
 		case 'm':
 			merged_given = true;
-			if (!parse_u32(optarg, 1, UINT32_MAX, &count))
+			if (!pv_parse_u32(optarg, 1, UINT32_MAX, &count))
 				return usage_error("show", usage_show,
 						   "--merged takes a window count >= 1 (got \"%s\")",
 						   optarg);
 			break;
 		case 't':
-			if (!parse_u32(optarg, 1, 100, &index_top))
+			if (!pv_parse_u32(optarg, 1, 100, &index_top))
 				return usage_error("show", usage_show,
 						   "--top takes 1..100 (got \"%s\")", optarg);
 			pv_render_set_top(index_top);
@@ -325,7 +310,7 @@ static int cmd_analyze(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_WORKERS:
-			if (!parse_u32(optarg, 1, PV_SHM_MAX_WORKERS, &v))
+			if (!pv_parse_u32(optarg, 1, PV_SHM_MAX_WORKERS, &v))
 				return usage_error("analyze", usage_analyze,
 						   "--workers takes 1..%u (got \"%s\")",
 						   PV_SHM_MAX_WORKERS, optarg);
@@ -335,7 +320,7 @@ static int cmd_analyze(int argc, char **argv)
 			o.host_net = optarg;
 			break;
 		case O_WINDOW:
-			if (!parse_u32(optarg, 1, 3600, &v))
+			if (!pv_parse_u32(optarg, 1, 3600, &v))
 				return usage_error("analyze", usage_analyze,
 						   "--window takes seconds, 1..3600 (got \"%s\")",
 						   optarg);
@@ -351,7 +336,7 @@ static int cmd_analyze(int argc, char **argv)
 			o.per_window = true;
 			break;
 		case O_TOP:
-			if (!parse_u32(optarg, 1, 100, &v))
+			if (!pv_parse_u32(optarg, 1, 100, &v))
 				return usage_error("analyze", usage_analyze,
 						   "--top takes 1..100 (got \"%s\")", optarg);
 			pv_render_set_top(v);

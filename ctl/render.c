@@ -64,6 +64,24 @@ static void period_value(struct pv_json *j, const Pvisor__WindowInfo *w)
 	pv_json_end_object(j);
 }
 
+/* The summary of a snapshot's sketches (heap: ~60 KiB), or the check error. */
+static int summary_new(const Pvisor__Snapshot *s, struct pv_packets_summary **out)
+{
+	struct pv_packets_summary *m = malloc(sizeof(*m));
+	int rc;
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	rc = pv_packets_summarize(s->packets, top_shown, m);
+	if (rc != PV_OK) {
+		free(m);
+		return rc;
+	}
+	*out = m;
+	return PV_OK;
+}
+
 static void quant_value(struct pv_json *j, const struct pv_quant *q, bool exact_extra)
 {
 	pv_json_begin_object(j);
@@ -131,17 +149,12 @@ int pv_render_snapshot_value(struct pv_json *j, const Pvisor__Snapshot *s)
 	const Pvisor__Capture *c = cap_of(s);
 	const Pvisor__DecodeErrors *d = dec_of(c);
 	const Pvisor__Packets *p = pkt_of(s);
-	struct pv_packets_summary *m = malloc(sizeof(*m));
-	int rc;
-
-	if (!m)
-		return -ENOMEM;
+	struct pv_packets_summary *m;
 	/* Validate every sketch before writing anything of this value. */
-	rc = pv_packets_summarize(s->packets, top_shown, m);
-	if (rc != PV_OK) {
-		free(m);
+	int rc = summary_new(s, &m);
+
+	if (rc != PV_OK)
 		return rc;
-	}
 
 	pv_json_begin_object(j);
 	pv_json_kv_u64(j, "schema", s->schema);
@@ -420,16 +433,12 @@ int pv_render_snapshot_table(FILE *f, const Pvisor__Snapshot *s)
 	const Pvisor__Capture *c = cap_of(s);
 	const Pvisor__DecodeErrors *d = dec_of(c);
 	const Pvisor__Packets *p = pkt_of(s);
-	struct pv_packets_summary *m = malloc(sizeof(*m));
-	int rc;
+	struct pv_packets_summary *m;
+	/* Validate every sketch before writing anything of this value. */
+	int rc = summary_new(s, &m);
 
-	if (!m)
-		return -ENOMEM;
-	rc = pv_packets_summarize(s->packets, top_shown, m);
-	if (rc != PV_OK) {
-		free(m);
+	if (rc != PV_OK)
 		return rc;
-	}
 
 	fprintf(f, "%-*s ", LABEL_WIDTH, "sensor");
 	put_text(f, s->sensor);

@@ -49,7 +49,7 @@ cleanup() {
 	for pid in "${GROUPS_STARTED[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
 	# Sensors of ours, by their unique instance names (workers included).
 	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
 		case "$cmd" in *"--instance $INST_PREFIX"*) kill -TERM "${p#/proc/}" 2>/dev/null ;; esac
 	done
 	rm -f /dev/shm/pvisor-"$INST_PREFIX"* 2>/dev/null
@@ -606,10 +606,10 @@ def num(s):
 
 figs = []
 for line in open(tsv):
-    name, value, unit, ratio, note, runs = line.rstrip("\n").split("\t")
+    name, value, unit, ratio, note, each = line.rstrip("\n").split("\t")
     f = {"name": name, "value": num(value), "unit": unit, "ratio": num(ratio), "note": note}
-    if runs.strip():
-        f["runs"] = [float(x) for x in runs.split()]
+    if each.strip():
+        f["runs"] = [float(x) for x in each.split()]
     figs.append(f)
 
 def fmt(v):

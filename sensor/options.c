@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sensor/supervisor.h"
+#include "lib/parse.h"
 #include "lib/version.h"
 #include "shm/layout.h"
 
@@ -34,7 +35,7 @@ void pv_sensor_usage(FILE *out)
 		"      --sensor-id ID      sensor name in snapshots (default: host name)\n"
 		"      --user USER         run as USER after setup (default: pvisor if it exists,\n"
 		"                          else nobody)\n"
-		"      --ring-mb MB        ring size per worker (default 64; halved on ENOMEM)\n"
+		"      --ring-mb MB        ring size per worker (default 32; halved on ENOMEM)\n"
 		"      --block-ms MS       ring block retire timeout (default 50)\n"
 		"      --no-promisc        do not put the interface in promiscuous mode\n"
 		"      --wait-aggregator S pcap: wait up to S s for pvaggregator to attach, then\n"
@@ -46,17 +47,14 @@ void pv_sensor_usage(FILE *out)
 		PV_SHM_MAX_WORKERS, PV_RATE_MAX_SEC, PV_SHM_MIN_SLOTS, PV_SHM_MAX_SLOTS);
 }
 
+/* Options are unsigned; the parser is the one every program uses. */
 static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-	char *end;
-	unsigned long v;
+	uint32_t v;
 
-	if (!s || !*s || *s == '-')
+	if (!pv_parse_u32(s, lo, hi, &v))
 		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end || v < lo || v > hi)
-		return -1;
-	*out = (unsigned)v;
+	*out = v;
 	return 0;
 }
 
@@ -101,7 +99,7 @@ int pv_sensor_opts_parse(int argc, char **argv, struct pv_sensor_opts *o, char *
 	o->window_sec = 60;
 	o->slots = 4;
 	o->instance = "default";
-	o->ring_mb = 64;
+	o->ring_mb = 32;
 	o->block_tov_ms = 50;
 	o->promisc = true;
 

@@ -76,11 +76,11 @@
 
 #include "lib/err.h"
 
-static_assert(PV_TOPK_SIZE(1, 1) == 192, "size formula: 112 + 16 + 24 + 8, rounded to 64");
+static_assert(PV_TOPK_SIZE(1, 1) == 192, "size formula: 112 + 16 + 32 + 8, rounded to 64");
 static_assert(PV_TOPK_SLOTS(1024) == 2048 && PV_TOPK_SLOTS(1000) == 2048, "slots formula");
 static_assert(PV_TOPK_SLOTS(1025) == 4096 && PV_TOPK_SLOTS(PV_TOPK_MAX_CAPACITY) == (2u << 20),
 	      "slots formula");
-static_assert(PV_TOPK_STRIDE(4) == 24 && PV_TOPK_STRIDE(16) == 40, "stride formula");
+static_assert(PV_TOPK_STRIDE(4) == 32 && PV_TOPK_STRIDE(16) == 48, "stride formula");
 static_assert(PV_TOPK_SIZE(PV_TOPK_MAX_CAPACITY, PV_TOPK_MAX_KEY) < ((uint64_t)1 << 31),
 	      "the largest table's offsets fit in size_t everywhere");
 static_assert(PV_TOPK_MAX_KEY <= UINT16_MAX, "key_len is 16 bits");
@@ -308,6 +308,7 @@ static void add_miss(const struct view *v, const void *key, uint32_t key_len, ui
 
 		j = h->n++;
 		e = entry_at(v, j);
+		e->count = f + weight;
 		e->error = f;
 		e->hash = hash;
 		e->key_len = (uint16_t)key_len;
@@ -323,12 +324,13 @@ static void add_miss(const struct view *v, const void *key, uint32_t key_len, ui
 	j = v->node[0].entry;
 	e = entry_at(v, j);
 	index_delete(v, j, e->hash);
-	e->error = v->node[0].count;
+	e->error = e->count;
+	e->count += weight;
 	e->hash = hash;
 	e->key_len = (uint16_t)key_len;
 	memcpy(e->key, key, key_len);
 	v->idx[index_free_slot(v, hash)] = j + 1;
-	v->node[0].count += weight;
+	v->node[0].count = e->count;
 	sift_down(v, 0);
 }
 
@@ -352,7 +354,8 @@ void pv_topk_add(void *t, const void *key, uint32_t key_len, uint64_t weight)
 		if (e->hash == hash && e->key_len == key_len && key_eq(e->key, key, key_len)) {
 			uint32_t pos = e->heap;
 
-			v.node[pos].count += weight;
+			e->count += weight;
+			v.node[pos].count = e->count;
 			/* Hot keys sit in the leaves (3/4 of the nodes): no
 			 * child, nothing to do. */
 			if (4 * pos + 1 < v.h->n)
@@ -429,8 +432,10 @@ int pv_topk_check(const void *mem, size_t len)
 	}
 	for (uint32_t j = 0; j < n; j++) {
 		const struct pv_topk_entry *e = entry_at(&v, j);
-		uint64_t c = v.node[e->heap].count;
+		uint64_t c = e->count;
 
+		if (c != v.node[e->heap].count)
+			return PV_ECORRUPT;
 		if (e->key_len > h->key_max || e->hash != key_hash(e->key, e->key_len, h->seed))
 			return PV_ECORRUPT;
 		if (c < h->floor || e->error > c || e->error > mu)
@@ -537,7 +542,7 @@ uint32_t pv_topk_list(const void *t, struct pv_topk_item *out, uint32_t max)
 		struct pv_topk_item it = {
 		    .key = e->key,
 		    .key_len = e->key_len,
-		    .estimate = v.node[e->heap].count,
+		    .estimate = e->count,
 		    .error = e->error,
 		};
 
@@ -623,14 +628,14 @@ int pv_topk_merge(void *dst, const void *src)
 	nc = a.h->n;
 	for (uint32_t j = 0; j < nc; j++) {
 		const struct pv_topk_entry *e = entry_at(&a, j);
-		uint64_t c = a.node[e->heap].count;
+		uint64_t c = e->count;
 
 		cand[j] = (struct cand){.key = e->key, .key_len = e->key_len, .hash = e->hash,
 					.up = c + mu_b, .lo = c - e->error};
 	}
 	for (uint32_t j = 0; j < b.h->n; j++) {
 		const struct pv_topk_entry *e = entry_at(&b, j);
-		uint64_t c = b.node[e->heap].count;
+		uint64_t c = e->count;
 		uint32_t hash = a.h->seed == b.h->seed ? e->hash
 						       : key_hash(e->key, e->key_len, a.h->seed);
 		uint32_t at = lookup(&a, e->key, e->key_len, hash);
@@ -664,6 +669,7 @@ int pv_topk_merge(void *dst, const void *src)
 		struct pv_topk_entry *e = entry_at(&r, i);
 		uint32_t pos = kept - 1 - i;
 
+		e->count = c->up;
 		e->error = c->up > c->lo ? c->up - c->lo : 0;
 		e->hash = c->hash;
 		e->key_len = (uint16_t)c->key_len;

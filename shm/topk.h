@@ -29,11 +29,13 @@
  *   [index: slots x uint32]                open addressing, linear probing;
  *                                          0 = empty, else entry number + 1;
  *                                          slots = pow2 >= 2 x capacity
- * Every miss on a full table evicts the root and sifts the new count down,
- * so the heap is built for that loop: the counts live in the 16-byte nodes,
- * not in the entries, and the heap is 4-ary and starts 48 bytes after the
- * header, so the four children of a node (4i+1 .. 4i+4) fill one 64-byte
- * line when the table is 64-byte aligned (8 is enough for correctness).
+ * A hit reads the index slot and the entry, and finds the count there. Every
+ * miss on a full table evicts the heap root and sifts the new count down, so
+ * the heap is built for that loop: each node carries a copy of its entry's
+ * count (compares stay within the heap array), the heap is 4-ary and starts
+ * 48 bytes after the header, so the four children of a node (4i+1 .. 4i+4)
+ * fill one 64-byte line when the table is 64-byte aligned (8 is enough for
+ * correctness).
  * The structs below are the shared-memory contract (tests and the fuzz target
  * build images with them); other modules use the functions.
  */
@@ -73,23 +75,24 @@ static_assert(sizeof(struct pv_topk_hdr) == 64, "topk header size");
 static_assert(_Alignof(struct pv_topk_hdr) == 8, "topk header alignment");
 
 struct pv_topk_node {
-	uint64_t count; /* the entry's estimate */
+	uint64_t count; /* copy of the entry's count */
 	uint32_t entry; /* entry number */
 	uint32_t zero;  /* 0 */
 };
 static_assert(sizeof(struct pv_topk_node) == 16, "topk heap node size");
 
 struct pv_topk_entry {
+	uint64_t count;   /* the estimate */
 	uint64_t error;   /* max overestimate of the count */
 	uint32_t hash;    /* low 32 bits of XXH3(key, seed): home slot = hash & mask */
 	uint32_t heap;    /* position of this entry's node in the heap */
 	uint16_t key_len; /* <= key_max */
 	uint8_t key[];    /* key_max bytes, padded to the stride */
 };
-static_assert(offsetof(struct pv_topk_entry, key) == 18, "topk entry key offset");
+static_assert(offsetof(struct pv_topk_entry, key) == 26, "topk entry key offset");
 
 #define PV_TOPK_HEAP_OFF 112u /* header + padding: sibling groups line-aligned */
-#define PV_TOPK_KEY_OFF 18u
+#define PV_TOPK_KEY_OFF 26u
 #define PV_TOPK_STRIDE(key_max) ((((uint64_t)(key_max)) + PV_TOPK_KEY_OFF + 7u) & ~(uint64_t)7u)
 
 /* Smallest power of two >= 2 x cap (cap >= 1), as a constant expression. */
@@ -141,9 +144,9 @@ void pv_topk_add(void *t, const void *key, uint32_t key_len, uint64_t weight);
  * [mem, mem + len): header (magic, version, parameters, stride and index size
  * derived from them, len >= pv_topk_size()), n <= capacity, key lengths,
  * stored hashes, the heap (a permutation of the entries, positions stored
- * back, heap order), the index (every entry reachable from its home slot,
- * nothing else in it, no key twice, probe lengths an honest table has) and
- * the counting invariants (floor <= counts, errors bounded, sum of counts
+ * back, counts equal to the entries', heap order), the index (every entry
+ * reachable from its home slot, nothing else in it, no key twice, probe
+ * lengths an honest table has) and the counting invariants (floor <= counts, errors bounded, sum of counts
  * consistent with total). PV_OK, or PV_ETRUNCATED (len too short), PV_EMAGIC,
  * PV_EVERSION, PV_ESIZE (parameters or derived sizes wrong, mem not 8-byte
  * aligned), PV_ECORRUPT (inconsistent content).

@@ -118,7 +118,7 @@ static void test_defaults(void **state)
 	assert_string_equal(p.o.instance, "default");
 	assert_null(p.o.sensor_id);
 	assert_null(p.o.user);
-	assert_int_equal(p.o.ring_mb, 64);
+	assert_int_equal(p.o.ring_mb, 32);
 	assert_int_equal(p.o.block_tov_ms, 50);
 	assert_true(p.o.promisc);
 	assert_int_equal(p.o.wait_aggregator_sec, 0);

@@ -74,7 +74,7 @@ static void adds(void *t, const char *key, uint64_t weight)
 /* Layout access for the corruption cases, from the header's contract. */
 static struct pv_topk_node *tk_nodes(void *t)
 {
-	return (struct pv_topk_node *)((struct pv_topk_hdr *)t + 1);
+	return (struct pv_topk_node *)((uint8_t *)t + PV_TOPK_HEAP_OFF);
 }
 
 static struct pv_topk_entry *tk_entry(void *t, uint32_t j)
@@ -1198,8 +1198,20 @@ static void m_count_floor(void *t)
 
 static void m_sum(void *t)
 {
-	/* Raise one count: heap order and errors still fine, J broken. */
-	tk_nodes(t)[63].count += H(t)->total;
+	/* Raise one count (a leaf's, entry and heap copy alike): heap order
+	 * and errors still fine, J broken. */
+	struct pv_topk_node *nd = &tk_nodes(t)[63];
+
+	nd->count += H(t)->total;
+	tk_entry(t, nd->entry)->count = nd->count;
+}
+
+static void m_count_copy(void *t)
+{
+	/* The entry's count and its heap copy disagree. */
+	struct pv_topk_node *nd = &tk_nodes(t)[63];
+
+	tk_entry(t, nd->entry)->count = nd->count + 1;
 }
 
 static void m_idx_range(void *t)
@@ -1320,6 +1332,7 @@ static const struct {
     {"error > table minimum", m_error_mu, PV_ECORRUPT},
     {"count below floor", m_count_floor, PV_ECORRUPT},
     {"counts above total", m_sum, PV_ECORRUPT},
+    {"heap count copy differs", m_count_copy, PV_ECORRUPT},
     {"index entry out of range", m_idx_range, PV_ECORRUPT},
     {"index extra slot", m_idx_extra, PV_ECORRUPT},
     {"index slot missing", m_idx_missing, PV_ECORRUPT},
