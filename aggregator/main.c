@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 	struct pv_agg *agg;
 	char url[512], why[256];
 	uint32_t v;
+	const char *bad = "";
 	int c, verbose = 0, quiet = 0, rc;
 
 	opterr = 0;
@@ -75,13 +76,17 @@ int main(int argc, char **argv)
 			run_dir = optarg;
 			break;
 		case O_HISTORY:
-			if (!pv_parse_u32(optarg, 1, 10000000, &v))
+			if (!pv_parse_u32(optarg, 1, 10000000, &v)) {
+				bad = "--history (1..10000000)";
 				goto bad_value;
+			}
 			o.history = v;
 			break;
 		case O_GRACE:
-			if (!pv_parse_u32(optarg, 1, 86400, &v))
+			if (!pv_parse_u32(optarg, 1, 86400, &v)) {
+				bad = "--grace (1..86400 s)";
 				goto bad_value;
+			}
 			o.grace_ns = (uint64_t)v * 1000000000ull;
 			break;
 		case 'v':
@@ -107,8 +112,7 @@ int main(int argc, char **argv)
 		}
 		continue;
 bad_value:
-		fprintf(stderr, "pvaggregator: invalid value '%s' for %s\n", optarg,
-			argv[optind - 1]);
+		fprintf(stderr, "pvaggregator: invalid value '%s' for %s\n", optarg, bad);
 		return 1;
 	}
 	if (optind < argc) {
