@@ -279,9 +279,18 @@ static bool take_shard(struct pv_metrics *scratch, struct pv_metrics *sum,
 
 	if (live) {
 		uint64_t lw;
-		rc = pv_slot_copy_live(r, shard, &lw, scratch);
-		if (rc != PV_OK || lw != w)
-			return false;
+		/* The worker keeps writing: a copy can be torn between two of
+		 * its stores. Try again a few times; if it stays torn, its
+		 * counters are still good, its sketches are left out. */
+		for (int t = 0; t < COPY_RETRIES; t++) {
+			rc = pv_slot_copy_live(r, shard, &lw, scratch);
+			if (rc != PV_OK || lw != w)
+				return false;
+			if (pv_metrics_check(scratch) == PV_OK)
+				break;
+			if (t == COPY_RETRIES - 1)
+				pv_metrics_drop_sketches(scratch);
+		}
 	} else {
 		for (int t = 0; t < COPY_RETRIES && rc == PV_EAGAIN; t++)
 			rc = pv_slot_copy(r, shard, w, scratch);

@@ -75,6 +75,18 @@ void pv_metrics_init(struct pv_metrics *m, uint64_t seed)
 	m->secs.last_sec = 0;
 }
 
+void pv_metrics_drop_sketches(struct pv_metrics *m)
+{
+	const struct pv_rate_secs *r = &m->secs;
+
+	sketches_init(&m->psk, 0);
+	if (r->first_sec != UINT64_MAX &&
+	    (r->last_sec < r->first_sec || r->last_sec - r->first_sec >= PV_RATE_MAX_SEC)) {
+		m->secs.first_sec = UINT64_MAX;
+		m->secs.last_sec = 0;
+	}
+}
+
 int pv_metrics_check(const struct pv_metrics *m)
 {
 	const struct pv_rate_secs *r = &m->secs;

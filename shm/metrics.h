@@ -24,6 +24,11 @@ void pv_metrics_init(struct pv_metrics *m, uint64_t seed);
 /* Validates every sketch image (a copy out of shared memory is untrusted). */
 int pv_metrics_check(const struct pv_metrics *m);
 
+/* For a copy of a window still being written that fails its check (torn
+ * between two stores of the writer): put empty sketches in place and, if
+ * torn, empty the per-second range, so its counters can still be used. */
+void pv_metrics_drop_sketches(struct pv_metrics *m);
+
 /* dst += src: counters, sketches, per-second arrays. Checks both first and
  * returns the check's error without changing dst. */
 int pv_metrics_merge(struct pv_metrics *dst, const struct pv_metrics *src);
@@ -41,6 +46,9 @@ struct pv_view {
 	struct pv_packets_sketches psk;
 	struct pv_rate_sketches rates;
 };
+static_assert(offsetof(struct pv_view, psk) % 8 == 0, "sketches 8-byte aligned");
+static_assert(offsetof(struct pv_view, rates) % 8 == 0, "rate sketches 8-byte aligned");
+static_assert(sizeof(((struct pv_rate_sketches *)0)->qs[0]) % 8 == 0, "rate sketch stride");
 
 void pv_view_init(struct pv_view *v);
 int pv_view_check(const struct pv_view *v);

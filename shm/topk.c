@@ -143,6 +143,30 @@ static inline bool key_eq(const uint8_t *a, const uint8_t *b, uint32_t len)
 	return true;
 }
 
+/* memcpy for the hot path, by the same overlapping loads. */
+static inline void key_copy(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+	uint64_t x, x2;
+	uint32_t u, u2;
+
+	if (len > 16) {
+		memcpy(dst, src, len);
+	} else if (len >= 8) {
+		memcpy(&x, src, 8);
+		memcpy(&x2, src + len - 8, 8);
+		memcpy(dst, &x, 8);
+		memcpy(dst + len - 8, &x2, 8);
+	} else if (len >= 4) {
+		memcpy(&u, src, 4);
+		memcpy(&u2, src + len - 4, 4);
+		memcpy(dst, &u, 4);
+		memcpy(dst + len - 4, &u2, 4);
+	} else {
+		for (uint32_t i = 0; i < len; i++)
+			dst[i] = src[i];
+	}
+}
+
 static inline uint32_t key_hash(const void *key, uint32_t len, uint64_t seed)
 {
 	return (uint32_t)XXH3_64bits_withSeed(key, len, seed);
@@ -191,46 +215,53 @@ static inline void heap_place(const struct view *v, uint32_t pos, struct pv_topk
 }
 
 /*
+ * The smallest child of pos (its position in *best, its count in *bc), or
+ * false for a leaf. A full sibling group (every level but the last) is
+ * reduced without branches: the smallest child is as likely left as right,
+ * and a mispredicted branch per level would cost more than the compares.
+ */
+static inline bool min_child(const struct pv_topk_node *node, uint32_t n, uint32_t pos,
+			     uint32_t *best, uint64_t *bc)
+{
+	uint32_t c = 4 * pos + 1;
+
+	if (c + 3 < n) {
+		uint64_t c0 = node[c].count, c1 = node[c + 1].count;
+		uint64_t c2 = node[c + 2].count, c3 = node[c + 3].count;
+		uint32_t i01 = c + (c1 < c0), i23 = c + 2 + (c3 < c2);
+		uint64_t m01 = c1 < c0 ? c1 : c0, m23 = c3 < c2 ? c3 : c2;
+		/* All ones if the right pair wins; masks, not a ?:, so the
+		 * compiler keeps it free of branches. */
+		uint64_t hi = -(uint64_t)(m23 < m01);
+
+		*best = i01 ^ ((i01 ^ i23) & (uint32_t)hi);
+		*bc = m01 ^ ((m01 ^ m23) & hi);
+		return true;
+	}
+	if (c >= n)
+		return false;
+	*best = c;
+	*bc = node[c].count;
+	for (uint32_t k = c + 1; k < n; k++)
+		if (node[k].count < *bc) {
+			*best = k;
+			*bc = node[k].count;
+		}
+	return true;
+}
+
+/*
  * Moves the node at pos down to where its (grown) count belongs. Ties stop
- * the descent: a node never passes a child with an equal count. A full
- * sibling group (every level but the last) is reduced without branches: the
- * smaller child is as likely left as right, and a mispredicted branch per
- * level would cost more than the comparisons.
+ * the descent: a node never passes a child with an equal count.
  */
 static void sift_down(const struct view *v, uint32_t pos)
 {
 	struct pv_topk_node *node = v->node;
 	struct pv_topk_node nd = node[pos];
-	uint32_t n = v->h->n;
+	uint32_t n = v->h->n, best;
+	uint64_t bc;
 
-	for (;;) {
-		uint32_t c = 4 * pos + 1, best;
-		uint64_t bc;
-
-		if (c + 3 < n) {
-			uint64_t c0 = node[c].count, c1 = node[c + 1].count;
-			uint64_t c2 = node[c + 2].count, c3 = node[c + 3].count;
-			uint32_t i01 = c + (c1 < c0), i23 = c + 2 + (c3 < c2);
-			uint64_t m01 = c1 < c0 ? c1 : c0, m23 = c3 < c2 ? c3 : c2;
-			/* All ones if the right pair wins; masks, not a ?:,
-			 * so the compiler keeps it free of branches. */
-			uint64_t hi = -(uint64_t)(m23 < m01);
-
-			best = i01 ^ ((i01 ^ i23) & (uint32_t)hi);
-			bc = m01 ^ ((m01 ^ m23) & hi);
-		} else if (c < n) {
-			best = c;
-			bc = node[c].count;
-			for (uint32_t k = c + 1; k < n; k++)
-				if (node[k].count < bc) {
-					best = k;
-					bc = node[k].count;
-				}
-		} else {
-			break;
-		}
-		if (bc >= nd.count)
-			break;
+	while (min_child(node, n, pos, &best, &bc) && bc < nd.count) {
 		heap_place(v, pos, node[best]);
 		pos = best;
 	}
@@ -265,7 +296,8 @@ static uint32_t index_free_slot(const struct view *v, uint32_t hash)
 	return i;
 }
 
-static void index_delete(const struct view *v, uint32_t j, uint32_t hash)
+/* Removes entry j's slot; returns the one slot the shifts left empty. */
+static uint32_t index_delete(const struct view *v, uint32_t j, uint32_t hash)
 {
 	uint32_t *idx = v->idx;
 	uint32_t mask = v->mask;
@@ -290,6 +322,7 @@ static void index_delete(const struct view *v, uint32_t j, uint32_t hash)
 		}
 	}
 	idx[hole] = 0;
+	return hole;
 }
 
 /* ---- writer ---- */
@@ -301,7 +334,7 @@ static void add_miss(const struct view *v, const void *key, uint32_t key_len, ui
 {
 	struct pv_topk_hdr *h = v->h;
 	struct pv_topk_entry *e;
-	uint32_t j;
+	uint32_t j, hole;
 
 	if (h->n < h->capacity) {
 		uint64_t f = h->floor;
@@ -312,24 +345,30 @@ static void add_miss(const struct view *v, const void *key, uint32_t key_len, ui
 		e->error = f;
 		e->hash = hash;
 		e->key_len = (uint16_t)key_len;
-		memcpy(e->key, key, key_len);
+		key_copy(e->key, key, key_len);
 		v->idx[slot] = j + 1;
 		v->node[j] = (struct pv_topk_node){.count = f + weight, .entry = j};
 		e->heap = j;
 		sift_up(v, j);
 		return;
 	}
-	/* Full: evict the root. Its index slot goes first: the backward shift
-	 * may open a hole on the new key's probe path, so probe again after. */
+	/*
+	 * Full: evict the root. Its index slot goes first. The backward shift
+	 * empties exactly one slot and fills none that was empty, so the new
+	 * key's first empty slot is that one if it opened on the probe path
+	 * the failed lookup walked (home .. slot), else still slot.
+	 */
 	j = v->node[0].entry;
 	e = entry_at(v, j);
-	index_delete(v, j, e->hash);
+	hole = index_delete(v, j, e->hash);
+	if (((hole - hash) & v->mask) < ((slot - hash) & v->mask))
+		slot = hole;
 	e->error = e->count;
 	e->count += weight;
 	e->hash = hash;
 	e->key_len = (uint16_t)key_len;
-	memcpy(e->key, key, key_len);
-	v->idx[index_free_slot(v, hash)] = j + 1;
+	key_copy(e->key, key, key_len);
+	v->idx[slot] = j + 1;
 	v->node[0].count = e->count;
 	sift_down(v, 0);
 }
