@@ -41,6 +41,13 @@ static void on_signal(int sig)
 	sup_stop = 1;
 }
 
+/* Only interrupts the supervisor's sleep, so a worker's exit is seen at once
+ * (offline, the end of the file) rather than at the next 100 ms tick. */
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 struct sup {
 	const struct pv_sensor_opts *o;
 	struct pv_region region;
@@ -242,6 +249,7 @@ static pid_t worker_spawn(struct sup *s, unsigned shard, bool restarted)
 		}
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
 		_exit(pv_worker_run(&cfg));
 	}
 	__atomic_store_n(&sh->pid, pid, __ATOMIC_RELEASE);
@@ -451,6 +459,8 @@ int pv_supervisor_run(const struct pv_sensor_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
 
 	rc = setup(&s);
 	if (rc != PV_OK) {
@@ -476,8 +486,10 @@ int pv_supervisor_run(const struct pv_sensor_opts *o)
 		}
 
 	while (!sup_stop && !fatal && !all_done(&s)) {
-		pv_sleep_ms(100);
 		fatal = reap(&s, false);
+		if (fatal || all_done(&s))
+			break;
+		pv_sleep_ms(100);
 		pv_store64(&s.region.hdr->supervisor_heartbeat_ns, pv_mono_ns());
 		if (!o->pcap)
 			pv_store64(&s.region.hdr->iface_drops,

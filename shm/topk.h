@@ -35,9 +35,8 @@
  * count (compares stay within the heap array), the heap is 4-ary and starts
  * 48 bytes after the header, so the four children of a node (4i+1 .. 4i+4)
  * fill one 64-byte line when the table is 64-byte aligned (8 is enough for
- * correctness).
- * The structs below are the shared-memory contract (tests and the fuzz target
- * build images with them); other modules use the functions.
+ * correctness). The structs below are the shared-memory contract (tests and
+ * the fuzz target build images with them); other modules use the functions.
  */
 #ifndef PV_SHM_TOPK_H
 #define PV_SHM_TOPK_H
@@ -68,8 +67,8 @@ struct pv_topk_hdr {
 	 * could not keep. See topk.c for the invariants.
 	 */
 	uint64_t floor;
-	uint64_t seed;        /* XXH3 seed of the index hash */
-	uint64_t reserved1;   /* 0 */
+	uint64_t seed;      /* XXH3 seed of the index hash */
+	uint64_t reserved1; /* 0 */
 };
 static_assert(sizeof(struct pv_topk_hdr) == 64, "topk header size");
 static_assert(_Alignof(struct pv_topk_hdr) == 8, "topk header alignment");
@@ -122,10 +121,9 @@ size_t pv_topk_size(uint32_t capacity, uint32_t key_max);
 
 /*
  * Makes mem (pv_topk_size() bytes, 8-byte aligned; 64 for speed) an empty
- * table. The
- * parameters must be valid (pv_topk_size() != 0): a programmer's error
- * otherwise. seed keys the index hash; any value works, a per-process random
- * one keeps crafted keys from clustering the index.
+ * table. The parameters must be valid (pv_topk_size() != 0): a programmer's
+ * error otherwise. seed keys the index hash; any value works, a random one
+ * per sensor start keeps crafted keys from clustering the index.
  */
 void pv_topk_init(void *mem, uint32_t capacity, uint32_t key_max, uint64_t seed);
 
@@ -146,10 +144,12 @@ void pv_topk_add(void *t, const void *key, uint32_t key_len, uint64_t weight);
  * stored hashes, the heap (a permutation of the entries, positions stored
  * back, counts equal to the entries', heap order), the index (every entry
  * reachable from its home slot, nothing else in it, no key twice, probe
- * lengths an honest table has) and the counting invariants (floor <= counts, errors bounded, sum of counts
- * consistent with total). PV_OK, or PV_ETRUNCATED (len too short), PV_EMAGIC,
- * PV_EVERSION, PV_ESIZE (parameters or derived sizes wrong, mem not 8-byte
- * aligned), PV_ECORRUPT (inconsistent content).
+ * lengths an honest table has) and the counting invariants (floor <= counts,
+ * errors bounded, sum of counts consistent with total). Bytes no function
+ * reads (stale key tails, unused entries) are not checked. PV_OK, or
+ * PV_ETRUNCATED (len too short), PV_EMAGIC, PV_EVERSION, PV_ESIZE (parameters
+ * or derived sizes wrong, mem not 8-byte aligned), PV_ECORRUPT (inconsistent
+ * content). Linear in the table size.
  */
 int pv_topk_check(const void *mem, size_t len);
 
