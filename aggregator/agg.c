@@ -331,8 +331,16 @@ static bool merge_window(struct pv_agg *a, uint64_t w, bool dead_skipped, struct
 	out->merged = 1;
 	out->x.workers = a->region.workers;
 	for (uint32_t i = 0; i < a->region.workers; i++) {
+		struct pv_slot *sl = pv_region_slot(&a->region, i, (uint32_t)(w % a->region.slots));
+
 		take_shard(&a->scratch, &a->sum, &a->region, i, w, false, &have, &out->x.corrupt);
-		pv_slot_ack(&a->region, i, w);
+		/* Acknowledge only a slot that holds this sealed window: the same
+		 * slot index of another shard may hold another window, still to
+		 * be merged (acking it would hide it, and its own merge would in
+		 * turn un-ack this one). */
+		if (pv_load32(&sl->hdr.state) == PV_SLOT_SEALED &&
+		    __atomic_load_n(&sl->hdr.window_id, __ATOMIC_RELAXED) == w)
+			pv_slot_ack(&a->region, i, w);
 	}
 	pv_view_init(&out->v);
 	if (have && pv_view_add_metrics(&out->v, &a->sum, w * h->window_sec, 0) != PV_OK) {

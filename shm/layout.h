@@ -97,16 +97,23 @@ static_assert(sizeof(struct pv_packets_block) == 192, "packets block size");
 #define PV_RATE_MAX_SEC 3600u   /* longest window: per-second rate arrays */
 
 /* METRICS.md `packets` sketches; each is a self-describing image placed in
- * this memory by its *_init and validated by its *_check. */
+ * this memory by its *_init and validated by its *_check. In a slot the top-K
+ * tables start on cache lines: their 4-ary heap keeps sibling groups within
+ * one. */
 struct pv_packets_sketches {
-	uint8_t src_ips_in[PV_HLL_SIZE(PV_HLL_P)];  /* cardinality.src_ips_in */
-	uint8_t dst_ips_out[PV_HLL_SIZE(PV_HLL_P)]; /* cardinality.dst_ips_out */
-	uint8_t payload_size[PV_QS_SIZE(PV_QS_SIZE_NBUCKETS)];
+	/* Top-K first: their sizes are multiples of 64, so each starts on a
+	 * cache line of the slot (the block starts on one, asserted below). */
 	uint8_t top_ipv4[PV_TOPK_SIZE(PV_TOPK_CAP, 4)];
 	uint8_t top_ipv6[PV_TOPK_SIZE(PV_TOPK_CAP, 16)];
 	uint8_t top_geo[PV_TOPK_SIZE(PV_TOPK_CAP, PV_TOPK_NAME_MAX)];
 	uint8_t top_asn[PV_TOPK_SIZE(PV_TOPK_CAP, PV_TOPK_NAME_MAX)];
+	uint8_t src_ips_in[PV_HLL_SIZE(PV_HLL_P)];  /* cardinality.src_ips_in */
+	uint8_t dst_ips_out[PV_HLL_SIZE(PV_HLL_P)]; /* cardinality.dst_ips_out */
+	uint8_t payload_size[PV_QS_SIZE(PV_QS_SIZE_NBUCKETS)];
 };
+static_assert(PV_TOPK_SIZE(PV_TOPK_CAP, 4) % 64 == 0 && PV_TOPK_SIZE(PV_TOPK_CAP, 16) % 64 == 0 &&
+		      PV_TOPK_SIZE(PV_TOPK_CAP, PV_TOPK_NAME_MAX) % 64 == 0,
+	      "top-K tables keep the next one on a cache line");
 static_assert(offsetof(struct pv_packets_sketches, dst_ips_out) % 8 == 0, "sketch alignment");
 static_assert(offsetof(struct pv_packets_sketches, payload_size) % 8 == 0, "sketch alignment");
 static_assert(offsetof(struct pv_packets_sketches, top_ipv4) % 8 == 0, "sketch alignment");
@@ -145,7 +152,7 @@ struct pv_metrics {
 	struct pv_packets_sketches psk;
 	struct pv_rate_secs secs;
 };
-static_assert(offsetof(struct pv_metrics, psk) % 8 == 0, "sketches 8-byte aligned");
+static_assert(offsetof(struct pv_metrics, psk) % 64 == 0, "sketches start on a cache line");
 
 struct pv_slot_hdr {
 	uint64_t seq;       /* (atomic) odd while WRITING, even otherwise */
@@ -161,9 +168,12 @@ static_assert(sizeof(struct pv_slot_hdr) == 64, "slot header size");
 struct pv_slot {
 	struct pv_slot_hdr hdr;
 	struct pv_metrics m;
-} __attribute__((aligned(64)));
-static_assert(sizeof(struct pv_slot) % 64 == 0, "slot stride is cache-line sized");
+};
+/* Slots are placed at a stride of sizeof rounded up to 64 bytes
+ * (pv_shm_geometry), so each starts on a cache line. */
 static_assert(offsetof(struct pv_slot, m) == 64, "metrics follow the slot header");
+static_assert((offsetof(struct pv_slot, m) + offsetof(struct pv_metrics, psk)) % 64 == 0,
+	      "slot sketches on a cache line");
 
 struct pv_shard_hdr {
 	uint32_t state;        /* (atomic) enum pv_shard_state */
@@ -254,7 +264,7 @@ static inline struct pv_shm_geometry pv_shm_geometry(uint32_t workers, uint32_t 
 
 	g.shards_off = PV_SHM_HDR_SIZE;
 	g.shard_hdr_size = sizeof(struct pv_shard_hdr);
-	g.slot_size = sizeof(struct pv_slot);
+	g.slot_size = pv_shm_round_up(sizeof(struct pv_slot), 64);
 	g.metrics_size = sizeof(struct pv_metrics);
 	g.shard_size = pv_shm_round_up(g.shard_hdr_size + (uint64_t)slots * g.slot_size, 4096);
 	g.ack_off = g.shards_off + (uint64_t)workers * g.shard_size;

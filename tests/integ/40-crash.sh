@@ -71,7 +71,7 @@ sleep 1.5
 start_aggregator
 sleep 0.5
 stop_sensor
-wait_for 10 sensor_finished || fail "restarted aggregator did not finish"
+wait_for 10 sensor_finished || { ctl status; kill -0 "$AGG_PID" && echo "aggregator alive"; fail "restarted aggregator did not finish"; }
 ctl show --merged 100000 --json >"$RUN/b.json"
 second=$(json_get "$RUN/b.json" packets.total)
 lost=$(json_get "$RUN/b.json" capture.windows_overwritten_unread)

@@ -7,8 +7,10 @@
  * The streams are generated before the clock starts: 2 x 10^6 keys laid out
  * contiguously (as a packet's key is in a hot cache line, the loop reads them
  * sequentially) and replayed 5 times, 10^7 adds per figure. The main figures
- * use Zipf s = 1.2 over 10^6 distinct keys (most adds hit a counter); the
- * _s1.0 line is the miss-heavy case where about half the adds evict.
+ * use Zipf s = 1.2 over 10^6 distinct keys: 78 % of the adds hit a counter,
+ * 22 % evict one (Space-Saving evicts on every miss once full, and an
+ * eviction costs several hits: failed probe, index delete, heap descent).
+ * The _s1.0 line is the miss-heavy case, where 57 % of the adds evict.
  */
 #include <math.h>
 #include <stdint.h>

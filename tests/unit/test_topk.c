@@ -8,10 +8,14 @@
  * by at most their error and by at most N/m, and every key above N/m is
  * listed - for single tables, for merges of shards split by key hash and
  * round-robin, for merges in both orders and groupings, with empty tables and
- * with themselves. pv_topk_check() is fed targeted corruptions (each must be
- * refused) and random byte flips (a flipped table that still passes must list
- * and merge into tables that pass again); every buffer handed to check is
- * exactly as long as claimed so the sanitizer build sees any over-read.
+ * with themselves, and for adds after merges. A table holding phantom
+ * counters (a floor while not full), which honest tables never reach but
+ * check accepts, gets its own hand-computed case. pv_topk_check() is fed
+ * targeted corruptions of every field (each must be refused with its code),
+ * every short length, and random byte flips (a flipped table that still
+ * passes must list and merge into tables that pass again); every buffer
+ * handed to check is exactly as long as claimed so the sanitizer build sees
+ * any over-read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
