@@ -282,7 +282,7 @@ for w in 1 2; do
 	best=$(min "$TMP/cmd.s")
 	v=$(mpps "$N" "$best")
 	fig "pvsensor --pcap, $w worker$([ "$w" -gt 1 ] && echo s) (whole command)" "$v" Mpps \
-		"$(ratio "$v")" "exec to exit, best of $RUNS; supervisor polls workers every 100 ms" \
+		"$(ratio "$v")" "exec to exit, best of $RUNS" \
 		"$TMP/cmd.s"
 	best=$(calc "$(min "$TMP/cpu.s") * 1e9 / $N")
 	fig "pvsensor --pcap, $w worker$([ "$w" -gt 1 ] && echo s) CPU time" "$best" ns/packet \

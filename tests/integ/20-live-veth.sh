@@ -23,12 +23,7 @@ ok "2 workers running"
 replay --pps 3000 "$p4"
 replay --pps 3000 "$p6"
 sleep 1
-stop_sensor
-wait_for 10 sensor_finished || fail "aggregator did not merge the final windows"
-
-ctl show --merged 1000 --json >"$RUN/all.json"
-total=$(json_get "$RUN/all.json" packets.total)
-drops=$(( $(json_get "$RUN/all.json" capture.ring_drops) + $(json_get "$RUN/all.json" capture.interface_drops) ))
+finish_and_count
 echo "sent $sent, counted $total, reported drops $drops"
 [ $((total + drops)) -eq "$sent" ] || fail "counted $total + drops $drops != sent $sent"
 [ "$drops" -eq 0 ] && {

@@ -53,11 +53,7 @@ failed=$(awk '/Failed packets:/ {print $3}' "$RUN/replay.out")
 veth_drops=$(ip netns exec "$NS" cat /sys/class/net/pvb/statistics/tx_dropped)
 ok "$reads live reads under load, totals rising to $prev, sketches present"
 sleep 0.5
-stop_sensor
-wait_for 10 sensor_finished || fail "final windows not merged"
-ctl show --merged 1000 --json >"$RUN/all.json"
-total=$(json_get "$RUN/all.json" packets.total)
-drops=$(( $(json_get "$RUN/all.json" capture.ring_drops) + $(json_get "$RUN/all.json" capture.interface_drops) ))
+finish_and_count
 [ $((total + drops + veth_drops)) -eq "$sent" ] ||
 	fail "counted $total + drops $drops + sender-side veth drops $veth_drops != sent $sent"
 want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["packets"]["cardinality.src_ips_in"])' "$RUN/t.json")

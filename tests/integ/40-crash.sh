@@ -42,11 +42,7 @@ ok "live window still holds $after packets after the crash"
 
 replay --pps 2000 "$p4"
 sleep 0.5
-stop_sensor
-wait_for 10 sensor_finished || fail "final windows not merged"
-ctl show --merged 1000 --json >"$RUN/all.json"
-total=$(json_get "$RUN/all.json" packets.total)
-drops=$(( $(json_get "$RUN/all.json" capture.ring_drops) + $(json_get "$RUN/all.json" capture.interface_drops) ))
+finish_and_count
 [ $((total + drops)) -eq $((2 * n4)) ] || fail "after a worker crash: counted $total + drops $drops != $((2 * n4))"
 [ "$(json_get "$RUN/all.json" capture.worker_restarts)" = 1 ] || fail "worker_restarts in the windows"
 ok "worker crash: $total of $((2 * n4)) packets counted, worker_restarts=1"

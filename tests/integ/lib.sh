@@ -97,3 +97,15 @@ stop_sensor() {
 	wait "$SENSOR_PID" || fail "pvsensor exited with $? on SIGTERM"
 }
 replay() { in_ns tcpreplay -q -i pvb "$@" >/dev/null 2>&1 || fail "tcpreplay $*"; }
+
+# finish_and_count: stop the sensor cleanly, wait until the aggregator merged
+# every window, write them all merged to $RUN/all.json and set total (packets
+# counted) and drops (ring + interface drops the sensor reported).
+total=0 drops=0
+finish_and_count() {
+	stop_sensor
+	wait_for 10 sensor_finished || { ctl status; fail "the aggregator did not merge the final windows"; }
+	ctl show --merged 100000 --json >"$RUN/all.json"
+	total=$(json_get "$RUN/all.json" packets.total)
+	drops=$(( $(json_get "$RUN/all.json" capture.ring_drops) + $(json_get "$RUN/all.json" capture.interface_drops) ))
+}

@@ -26,83 +26,7 @@
 #define CAPACITY 1024u
 #define UNIVERSE 1000000u
 
-static uint64_t rng_state = 12345;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Zipf by rejection-inversion (Hormann and Derflinger 1996). */
-struct zipf {
-	double s, hx1, hn, sdiv;
-	uint32_t n;
-};
-
-static double zh1(double x)
-{
-	return fabs(x) > 1e-8 ? log1p(x) / x : 1 - x * (0.5 - x * (1.0 / 3 - 0.25 * x));
-}
-
-static double zh2(double x)
-{
-	return fabs(x) > 1e-8 ? expm1(x) / x : 1 + x * 0.5 * (1 + x * (1.0 / 3) * (1 + 0.25 * x));
-}
-
-static double zhint(const struct zipf *z, double x)
-{
-	double lx = log(x);
-
-	return zh2((1 - z->s) * lx) * lx;
-}
-
-static double zh(const struct zipf *z, double x)
-{
-	return exp(-z->s * log(x));
-}
-
-static double zhinv(const struct zipf *z, double x)
-{
-	double t = x * (1 - z->s);
-
-	if (t < -1)
-		t = -1;
-	return exp(zh1(t) * x);
-}
-
-static void zipf_init(struct zipf *z, uint32_t n, double s)
-{
-	z->s = s;
-	z->n = n;
-	z->hx1 = zhint(z, 1.5) - 1;
-	z->hn = zhint(z, n + 0.5);
-	z->sdiv = 2 - zhinv(z, zhint(z, 2.5) - zh(z, 2));
-}
-
-static uint32_t zipf_draw(const struct zipf *z)
-{
-	for (;;) {
-		double u = z->hn + rng_unit() * (z->hx1 - z->hn);
-		double x = zhinv(z, u);
-		double k = floor(x + 0.5);
-
-		if (k < 1)
-			k = 1;
-		else if (k > z->n)
-			k = z->n;
-		if (k - x <= z->sdiv || u >= zhint(z, k + 0.5) - zh(z, k))
-			return (uint32_t)k - 1;
-	}
-}
+#include "tests/common/zipf.h"
 
 static uint64_t mix(uint64_t x)
 {
@@ -222,6 +146,7 @@ static double bench_merge(uint32_t klen)
 
 int main(void)
 {
+	rng_state = 12345;
 	printf("topk_add_ipv4_ns %.1f ns\n", bench_add(4, 1.2, NULL));
 	printf("topk_add_ipv6_ns %.1f ns\n", bench_add(16, 1.2, NULL));
 	printf("topk_add_name40_ns %.1f ns\n", bench_add(40, 1.2, NULL));
