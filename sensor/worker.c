@@ -383,6 +383,15 @@ int pv_worker_run(const struct pv_worker_cfg *cfg)
 	/* A restarted worker continues the window its predecessor left open. */
 	c.m = pv_slot_resume(c.r, cfg->shard, &w);
 	if (c.m) {
+		/* The predecessor may have died inside pv_slot_begin or a sketch
+		 * update: keep the counters, put fresh sketches in place if
+		 * theirs do not check, so the window still merges. */
+		if (pv_metrics_check(c.m) != PV_OK) {
+			pv_warn("worker %u: sketches of the resumed window fail their check: "
+				"reset (counters kept)",
+				cfg->shard);
+			pv_metrics_drop_sketches(c.m);
+		}
 		window_set(&c, w, c.m);
 	} else if (cfg->mode == PV_MODE_LIVE) {
 		w = pv_real_ns() / c.win_ns;
