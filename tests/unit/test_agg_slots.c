@@ -33,9 +33,18 @@ static void put(struct pv_region *w, uint32_t shard, uint64_t win, uint64_t tota
 	pv_slot_seal(w, shard, next);
 }
 
+static char inst[64];
+
+/* Runs even when an assertion fails: no region is left behind. */
+static int teardown(void **state)
+{
+	(void)state;
+	pv_region_unlink(inst);
+	return 0;
+}
+
 static void test_same_slot_different_windows(void **state)
 {
-	char inst[64];
 	struct pv_region_params rp = {0};
 	struct pv_agg_opts o = {0};
 	struct pv_region w;
@@ -104,7 +113,7 @@ static void test_same_slot_different_windows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_slot_different_windows),
+		cmocka_unit_test_teardown(test_same_slot_different_windows, teardown),
 	};
 	int rc;
 

@@ -135,6 +135,14 @@ static void same_top(const void *mine, const ProtobufCBinaryData *theirs)
 	free(t);
 }
 
+/* Runs even when an assertion fails: no region is left behind. */
+static int teardown(void **state)
+{
+	(void)state;
+	pv_region_unlink(instance);
+	return 0;
+}
+
 static void test_remote_merge_equals_aggregator_merge(void **state)
 {
 	struct pv_region_params rp = {0};
@@ -226,7 +234,7 @@ static void test_remote_merge_equals_aggregator_merge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_remote_merge_equals_aggregator_merge),
+		cmocka_unit_test_teardown(test_remote_merge_equals_aggregator_merge, teardown),
 	};
 	int rc;
 
