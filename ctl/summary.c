@@ -81,6 +81,22 @@ static int quant(const ProtobufCBinaryData *b, struct pv_quant *q)
 	return PV_OK;
 }
 
+/* METRICS.md order: estimate descending, then name (the sketch breaks ties
+ * by raw key bytes, which is not the text order of addresses). */
+static int top_cmp(const void *x, const void *y)
+{
+	const struct pv_top_entry *a = x, *b = y;
+	uint32_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+	int c;
+
+	if (a->estimate != b->estimate)
+		return a->estimate > b->estimate ? -1 : 1;
+	c = memcmp(a->name, b->name, n);
+	if (c)
+		return c;
+	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}
+
 static int top(const ProtobufCBinaryData *b, enum pv_top_kind kind, unsigned n,
 	       struct pv_top_list *out)
 {
@@ -113,6 +129,7 @@ static int top(const ProtobufCBinaryData *b, enum pv_top_kind kind, unsigned n,
 		}
 	}
 	free(t);
+	qsort(out->e, out->n, sizeof(out->e[0]), top_cmp);
 	return PV_OK;
 }
 

@@ -33,6 +33,9 @@ for k in ["src_ips_in", "dst_ips_out"]:
         errs.append(f"cardinality.{k}: {got} vs truth {want}")
 N = tp["in"] + tp["out"]; bound = N / 1024
 for tab in ["top_ipv4", "top_ipv6"]:
+    order = [(-e["estimate"], e["name"]) for e in ap[tab]]
+    if order != sorted(order):
+        errs.append(f"{tab}: not sorted by estimate, then name (METRICS.md)")
     ours = {e["name"]: e["estimate"] for e in ap[tab]}
     for name, cnt in tp[tab][:30]:
         if cnt <= bound:
