@@ -16,7 +16,8 @@ static inline uint64_t pv_clock_ns(clockid_t clk)
 static inline uint64_t pv_mono_ns(void) { return pv_clock_ns(CLOCK_MONOTONIC); }
 static inline uint64_t pv_real_ns(void) { return pv_clock_ns(CLOCK_REALTIME); }
 
-/* Sleep for ms milliseconds, restarting on EINTR unless *stop becomes set. */
+/* Sleeps for up to ms milliseconds; a signal ends the sleep early (the
+ * supervisor relies on that to see SIGCHLD at once). */
 void pv_sleep_ms(unsigned ms);
 
 #endif

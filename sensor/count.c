@@ -34,7 +34,8 @@ void pv_count_packet(struct pv_metrics *m, const struct pv_pkt *p, struct pv_cou
 {
 	struct pv_packets_block *k = &m->packets;
 	struct pv_packets_sketches *sk = &m->psk;
-	uint64_t *sec = &m->secs.v[0][c->sec_idx];
+	uint64_t (*rate)[PV_RATE_MAX_SEC] = m->secs.v;
+	const uint32_t si = c->sec_idx;
 	const uint8_t *addr;
 	unsigned alen;
 	enum pv_dir dir;
@@ -51,8 +52,8 @@ void pv_count_packet(struct pv_metrics *m, const struct pv_pkt *p, struct pv_cou
 	k->total++;
 	k->deep_samples++;
 	k->bytes_total += p->wire_len;
-	sec[PV_RATE_PPS_TOTAL * PV_RATE_MAX_SEC]++;
-	sec[PV_RATE_BYTES_TOTAL * PV_RATE_MAX_SEC] += p->wire_len;
+	rate[PV_RATE_PPS_TOTAL][si]++;
+	rate[PV_RATE_BYTES_TOTAL][si] += p->wire_len;
 
 	if (p->l3 == 4)
 		k->ipv4++;
@@ -93,15 +94,15 @@ void pv_count_packet(struct pv_metrics *m, const struct pv_pkt *p, struct pv_cou
 	if (dir == PV_DIR_IN) {
 		k->in++;
 		k->bytes_in += p->wire_len;
-		sec[PV_RATE_PPS_IN * PV_RATE_MAX_SEC]++;
-		sec[PV_RATE_BYTES_IN * PV_RATE_MAX_SEC] += p->wire_len;
+		rate[PV_RATE_PPS_IN][si]++;
+		rate[PV_RATE_BYTES_IN][si] += p->wire_len;
 		addr = p->src;
 		pv_hll_add_hash(sk->src_ips_in, pv_hash64(addr, alen, PV_HLL_SEED));
 	} else if (dir == PV_DIR_OUT) {
 		k->out++;
 		k->bytes_out += p->wire_len;
-		sec[PV_RATE_PPS_OUT * PV_RATE_MAX_SEC]++;
-		sec[PV_RATE_BYTES_OUT * PV_RATE_MAX_SEC] += p->wire_len;
+		rate[PV_RATE_PPS_OUT][si]++;
+		rate[PV_RATE_BYTES_OUT][si] += p->wire_len;
 		addr = p->dst;
 		pv_hll_add_hash(sk->dst_ips_out, pv_hash64(addr, alen, PV_HLL_SEED));
 	} else {

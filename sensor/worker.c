@@ -237,11 +237,10 @@ static int run_live(struct wctx *c)
 		if (c->sh->pos_held) {
 			/* Resume inside the block the previous worker held; a packet
 			 * it began but never finished is skipped, not retried. */
-			first = (uint32_t)c->sh->pos_done;
-			if (c->sh->pos_begun == c->sh->pos_done) {
+			bool crashed;
+			first = (uint32_t)pv_pos_resume(c->sh, &crashed);
+			if (crashed)
 				c->m->capture.crash_skipped++;
-				first++;
-			}
 		}
 	}
 	while (!worker_stop) {
@@ -255,8 +254,7 @@ static int run_live(struct wctx *c)
 			continue;
 		}
 		c->sh->pos_block = blk;
-		c->sh->pos_done = first;
-		c->sh->pos_begun = first;
+		pv_pos_start(c->sh, first);
 		pv_store64(&c->sh->pos_held, 1);
 		walk_block(c, bd, first);
 		first = 0;
@@ -290,7 +288,6 @@ static int run_pcap(struct wctx *c)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint64_t idx = 0, skip = 0;
-	bool skip_crashed = false;
 	pcap_t *pc = NULL;
 	FILE *f = NULL;
 	int fd, rc;
@@ -311,16 +308,18 @@ static int run_pcap(struct wctx *c)
 	}
 	c->linktype = pv_linktype_from_dlt(pcap_datalink(pc));
 	if (c->cfg->restarted) {
-		skip = c->sh->pos_done;
-		skip_crashed = c->sh->pos_begun == skip && c->sh->pos_held;
+		bool crashed;
+		skip = pv_pos_resume(c->sh, &crashed);
+		if (crashed)
+			c->m->capture.crash_skipped++;
+	} else {
+		pv_pos_start(c->sh, 0);
 	}
 	pv_store64(&c->sh->pos_held, 1);
 	while (!worker_stop && (rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 
-		if (idx < skip || (skip_crashed && idx == skip)) {
-			if (idx == skip && skip_crashed)
-				c->m->capture.crash_skipped++;
+		if (idx < skip) {
 			idx++;
 			continue;
 		}

@@ -44,6 +44,27 @@ struct pv_worker_cfg {
 	bool restarted;                 /* resume from the shard's resume point */
 };
 
+/*
+ * Resume bookkeeping in the shard header (pos_* in shm/layout.h), shared by
+ * the live and the offline loops. pv_pos_start: a run of packets (a ring
+ * block, or the file) starts at index first with none begun yet. A packet is
+ * begun (pos_begun = i) before it is handled and done (pos_done = i + 1)
+ * after. pv_pos_resume, for a restarted worker: the index to go on from;
+ * a packet begun but never done (the one its predecessor died on) is
+ * skipped, and *crashed says so.
+ */
+static inline void pv_pos_start(struct pv_shard_hdr *sh, uint64_t first)
+{
+	sh->pos_done = first;
+	sh->pos_begun = UINT64_MAX;
+}
+
+static inline uint64_t pv_pos_resume(const struct pv_shard_hdr *sh, bool *crashed)
+{
+	*crashed = sh->pos_held && sh->pos_begun == sh->pos_done;
+	return sh->pos_done + (*crashed ? 1 : 0);
+}
+
 /* Runs the worker to completion; returns the process exit status. */
 int pv_worker_run(const struct pv_worker_cfg *cfg);
 

@@ -159,9 +159,7 @@ struct pv_slot_hdr {
 	uint64_t window_id; /* written under seq */
 	uint32_t state;     /* (atomic) enum pv_slot_state */
 	uint32_t reserved0;
-	uint64_t first_ns; /* packet time of the first packet counted */
-	uint64_t last_ns;  /* packet time of the last packet counted */
-	uint64_t reserved[3];
+	uint64_t reserved[5];
 };
 static_assert(sizeof(struct pv_slot_hdr) == 64, "slot header size");
 
@@ -193,7 +191,8 @@ struct pv_shard_hdr {
 	/*
 	 * Resume point after a crash, written by the worker: live, the ring
 	 * block it holds (pos_block) and, within it, the index of the packet
-	 * being handled (pos_begun) and the number fully counted (pos_done);
+	 * being handled (pos_begun, UINT64_MAX: none) and the number fully
+	 * counted (pos_done);
 	 * offline, pos_begun/pos_done index packets in the file. pos_held is 1
 	 * while a block is held. A restarted worker skips what was counted, and
 	 * a packet begun but never done (the one that crashed it) is skipped

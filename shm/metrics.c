@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "shm/rate.h"
 
 static_assert(sizeof(struct pv_capture_block) % sizeof(uint64_t) == 0, "u64 counters");
 static_assert(sizeof(struct pv_packets_block) % sizeof(uint64_t) == 0, "u64 counters");
@@ -159,9 +160,10 @@ int pv_view_add_metrics(struct pv_view *v, const struct pv_metrics *m, uint64_t 
 	uint64_t last = r->last_sec;
 	if (now_sec && last >= now_sec)
 		last = now_sec - 1;
-	for (uint64_t s = r->first_sec; s <= last && s >= r->first_sec; s++)
+	if (last >= r->first_sec)
 		for (int k = 0; k < PV_RATE_N; k++)
-			pv_qs_add_n(v->rates.qs[k], (double)r->v[k][s - window_start_sec], 1);
+			pv_rate_fold(v->rates.qs[k], &r->v[k][r->first_sec - window_start_sec],
+				     (uint32_t)(last - r->first_sec + 1));
 	if (last >= r->first_sec && last + 1 > v->rates.live_sec) {
 		v->rates.live_sec = last + 1;
 		for (int k = 0; k < PV_RATE_N; k++)

@@ -353,8 +353,6 @@ struct pv_metrics *pv_slot_begin(struct pv_region *r, uint32_t shard, uint64_t w
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&s->hdr.state, PV_SLOT_WRITING, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->hdr.window_id, window_id, __ATOMIC_RELAXED);
-	s->hdr.first_ns = 0;
-	s->hdr.last_ns = 0;
 	memset(&s->m, 0, sizeof(s->m));
 	pv_store64(&sh->open_window, window_id);
 	return &s->m;
