@@ -37,7 +37,6 @@ struct wctx {
 	struct pv_region *r;
 	struct pv_shard_hdr *sh;
 	struct pv_metrics *m;
-	uint64_t win;
 	uint64_t win_start_ns, win_end_ns;
 	uint64_t win_ns;
 	uint64_t next_housekeep;
@@ -98,7 +97,6 @@ static void wait_slot_free(struct wctx *c, uint64_t w)
 
 static void window_set(struct wctx *c, uint64_t w, struct pv_metrics *m)
 {
-	c->win = w;
 	c->m = m;
 	c->win_start_ns = w * c->win_ns;
 	c->win_end_ns = c->win_start_ns + c->win_ns;
